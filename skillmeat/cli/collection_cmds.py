@@ -1,0 +1,70 @@
+"""``init`` and ``collection create/list/use/remove``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from skillmeat.cli.output import emit_json, json_option, table
+from skillmeat.services import collections
+from skillmeat.store.home import Home
+
+
+@click.command("init")
+@click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", help="Collection name (default: the directory name).")
+@click.pass_obj
+def init_cmd(home: Home, path: Path | None, name: str | None) -> None:
+    """Make PATH (default: the current directory) a collection repository."""
+    store = collections.init_collection(home, path or home.cwd, name)
+    click.echo(f"Initialized collection '{store.name}' in {store.path}")
+
+
+@click.group("collection")
+def collection_group() -> None:
+    """Create, list, select and remove collections."""
+
+
+@collection_group.command("create")
+@click.argument("name")
+@click.pass_obj
+def create_cmd(home: Home, name: str) -> None:
+    """Create a collection under $SKILLMEAT_HOME/collections/NAME."""
+    store = collections.create_collection(home, name)
+    click.echo(f"Created collection '{store.name}' in {store.path}")
+
+
+@collection_group.command("list")
+@json_option
+@click.pass_obj
+def list_cmd(home: Home, as_json: bool) -> None:
+    """List registered collections (* marks the active one)."""
+    infos = collections.list_collections(home)
+    if as_json:
+        emit_json([i.to_dict() for i in infos])
+        return
+    if not infos:
+        click.echo("No collections yet: run `skillmeat collection create NAME`.", err=True)
+    table([("*" if i.active else "", i.name, str(i.path) + ("" if i.exists else " (missing)"))
+           for i in infos], ("", "NAME", "PATH"))
+
+
+@collection_group.command("use")
+@click.argument("name")
+@click.pass_obj
+def use_cmd(home: Home, name: str) -> None:
+    """Make NAME the active collection."""
+    collections.use_collection(home, name)
+    click.echo(f"Active collection: {name}")
+
+
+@collection_group.command("remove")
+@click.argument("name")
+@click.option("--delete", is_flag=True, help="Also delete the repository from disk.")
+@click.pass_obj
+def remove_cmd(home: Home, name: str, delete: bool) -> None:
+    """Forget collection NAME (its files stay unless --delete)."""
+    path = collections.remove_collection(home, name, delete=delete)
+    click.echo(f"Removed collection '{name}'" + (f" and deleted {path}" if delete
+                                                 else f" (files kept in {path})"))

@@ -1,0 +1,112 @@
+"""The root command group, lazy sub-command loading, and the one error handler."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from skillmeat import __version__
+from skillmeat.model.errors import SkillmeatError
+from skillmeat.store.home import Home
+from skillmeat.store.paths import HomePaths
+
+# command name -> "module:attribute"; modules load only when their command runs.
+COMMANDS = {
+    "init": "skillmeat.cli.collection_cmds:init_cmd",
+    "collection": "skillmeat.cli.collection_cmds:collection_group",
+    "add": "skillmeat.cli.artifact_cmds:add_cmd",
+    "remove": "skillmeat.cli.artifact_cmds:remove_cmd",
+    "list": "skillmeat.cli.artifact_cmds:list_cmd",
+    "show": "skillmeat.cli.artifact_cmds:show_cmd",
+    "search": "skillmeat.cli.artifact_cmds:search_cmd",
+    "update": "skillmeat.cli.update_cmd:update_cmd",
+    "diff": "skillmeat.cli.history_cmds:diff_cmd",
+    "snapshot": "skillmeat.cli.history_cmds:snapshot_cmd",
+    "history": "skillmeat.cli.history_cmds:history_cmd",
+    "rollback": "skillmeat.cli.history_cmds:rollback_cmd",
+    "validate": "skillmeat.cli.validate_cmd:validate_cmd",
+}
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class LazyGroup(click.Group):
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, attr = self.lazy[cmd_name].split(":")
+            cmd: click.Command = getattr(importlib.import_module(module), attr)
+            return cmd
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="skillmeat")
+@click.option("-C", "--collection", metavar="NAME", help="Collection to use (default: the one "
+              "around the current directory, else the active one).")
+@click.pass_context
+def cli(ctx: click.Context, collection: str | None) -> None:
+    """SkillMeat: keep Claude Code skills, commands, agents, hooks and MCP servers in a
+    Git-native collection.
+
+    Artifacts are named TYPE/NAME; artifacts from a Claude Code plugin are named
+    TYPE/PLUGIN:NAME. Any unambiguous part (NAME, PLUGIN:NAME) works too.
+    """
+    ctx.obj = Home.from_env(selected=collection)
+
+
+def run(argv: list[str], prog_name: str = "skillmeat") -> int:
+    """Run the CLI: user errors get one line, unexpected ones a log file, Ctrl-C 130."""
+    try:
+        rv = cli.main(args=argv, prog_name=prog_name, standalone_mode=False)
+    except SkillmeatError as exc:
+        _fail(exc.message, exc.hint)
+        return exc.exit_code
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("interrupted", err=True)
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2 if isinstance(exc, click.UsageError) else exc.exit_code
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 1
+    except Exception as exc:  # anything else is a bug: keep the traceback, say where
+        log = _write_log(exc)
+        _fail(f"unexpected {type(exc).__name__}: {exc}", f"details in {log}")
+        return 3
+    return rv if isinstance(rv, int) else 0
+
+
+def _fail(message: str, hint: str | None) -> None:
+    line = " ".join(message.split())
+    if hint:
+        line += f" (hint: {' '.join(hint.split())})"
+    click.echo(f"skillmeat: error: {line}", err=True)
+
+
+def _write_log(exc: BaseException) -> str:
+    logs = HomePaths.from_env().logs
+    try:
+        logs.mkdir(parents=True, exist_ok=True)
+        path = logs / "skillmeat.log"
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.datetime.now(datetime.UTC).isoformat()} "
+                     f"skillmeat {__version__} pid {os.getpid()}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return str(path)
+    except OSError:
+        return "(no log: the home is not writable)"

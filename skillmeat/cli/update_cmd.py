@@ -1,0 +1,55 @@
+"""``update``: fetch upstreams, show the diff, apply on confirmation."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from skillmeat.cli.output import color_diff, emit_json, json_option, plural
+from skillmeat.services.update import UpdatePlan, update
+from skillmeat.store.home import Home
+
+
+@click.command("update")
+@click.argument("names", nargs=-1)
+@click.option("-y", "--yes", is_flag=True, help="Apply without asking.")
+@click.option("--dry-run", is_flag=True, help="Only show what would change.")
+@click.option("--force", is_flag=True, help="Overwrite artifacts changed in the collection.")
+@json_option
+@click.pass_obj
+def update_cmd(home: Home, names: tuple[str, ...], yes: bool, dry_run: bool, force: bool,
+               as_json: bool) -> None:
+    """Update artifacts (default: all with an upstream) from where they came from."""
+    def confirm(plans: list[UpdatePlan]) -> bool:
+        if not as_json:
+            for plan in plans:
+                if plan.status in ("changed", "modified-locally"):
+                    click.secho(f"== {plan.id} ({plan.status})", bold=True)
+                    color_diff(plan.diff)
+        if dry_run:
+            return False
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            click.echo("Not applied: pass --yes to apply without a terminal.", err=True)
+            return False
+        return click.confirm("Apply these changes?", default=False)
+
+    result = update(home, home.collection(), names, confirm=confirm, force=force)
+    if as_json:
+        emit_json({"commit": result.commit, "applied": [str(a) for a in result.applied],
+                   "plans": [{"id": str(p.id), "status": p.status, "detail": p.detail,
+                              "diff": p.diff} for p in result.plans]})
+        return
+    for plan in result.plans:
+        if plan.status not in ("changed", "up-to-date"):
+            click.echo(f"{plan.id}: {plan.status}" + (f" ({plan.detail})" if plan.detail else ""),
+                       err=True)
+    changed = sum(p.status == "changed" for p in result.plans)
+    if result.applied:
+        click.echo(f"Updated {plural(len(result.applied), 'artifact')} ({result.commit[:10]})")
+    elif changed:
+        click.echo(f"{plural(changed, 'artifact')} can be updated; nothing applied")
+    else:
+        click.echo("Everything is up to date")

@@ -1,0 +1,1 @@
+"""Services: the logic. They take stores as arguments, return values or raise."""

@@ -1,0 +1,93 @@
+"""Creating, listing, selecting and removing collections."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skillmeat.model.artifact import check_part
+from skillmeat.model.errors import BadInputError, ConflictError, NotFoundError
+from skillmeat.model.manifest import LOCK_NAME, MANIFEST_NAME
+from skillmeat.store.collection import CollectionStore
+from skillmeat.store.files import atomic_write
+from skillmeat.store.gitrepo import GitRepo
+from skillmeat.store.home import Home
+from skillmeat.store.manifest import render_lock, render_new_manifest
+
+GITIGNORE = "# SkillMeat\n.DS_Store\n__pycache__/\n"
+
+
+@dataclass(frozen=True)
+class CollectionInfo:
+    name: str
+    path: Path
+    active: bool
+    exists: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "path": str(self.path), "active": self.active,
+                "exists": self.exists}
+
+
+def init_collection(home: Home, path: Path, name: str | None = None) -> CollectionStore:
+    """Make ``path`` a collection repository (creating it if needed) and register it."""
+    path = path.absolute()
+    name = check_part(name or path.name, "collection name")
+    if (path / MANIFEST_NAME).exists():
+        raise ConflictError(f"{path} is already a collection", hint="use it as it is")
+    known = home.collections()
+    if name in known and known[name].resolve() != path.resolve():
+        raise ConflictError(f"a collection named '{name}' already exists at {known[name]}",
+                            hint="pass --name to choose another name")
+    with home.lock():
+        repo = GitRepo(path) if (path / ".git").exists() else GitRepo.init(path)
+        atomic_write(path / MANIFEST_NAME, render_new_manifest(name))
+        atomic_write(path / LOCK_NAME, render_lock({}))
+        paths = [MANIFEST_NAME, LOCK_NAME]
+        if not (path / ".gitignore").exists():
+            atomic_write(path / ".gitignore", GITIGNORE)
+            paths.append(".gitignore")
+        repo.commit_paths(paths, f"Initialize SkillMeat collection '{name}'")
+        home.config.register(name, path)
+        if home.config.active() is None:
+            home.config.set_active(name)
+    return CollectionStore(name, path)
+
+
+def create_collection(home: Home, name: str) -> CollectionStore:
+    check_part(name, "collection name")
+    path = home.paths.collections / name
+    if path.exists():
+        raise ConflictError(f"collection '{name}' already exists at {path}")
+    return init_collection(home, path, name)
+
+
+def list_collections(home: Home) -> list[CollectionInfo]:
+    active = home.config.active()
+    return [
+        CollectionInfo(name, path, name == active, (path / MANIFEST_NAME).is_file())
+        for name, path in sorted(home.collections().items())
+    ]
+
+
+def use_collection(home: Home, name: str) -> None:
+    if name not in home.collections():
+        raise NotFoundError(f"no collection named '{name}'", hint="see `skillmeat collection list`")
+    with home.lock():
+        home.config.set_active(name)
+
+
+def remove_collection(home: Home, name: str, *, delete: bool = False) -> Path:
+    known = home.collections()
+    if name not in known:
+        raise NotFoundError(f"no collection named '{name}'", hint="see `skillmeat collection list`")
+    path = known[name]
+    with home.lock():
+        if delete:
+            if not (path / MANIFEST_NAME).is_file():
+                raise BadInputError(f"{path} does not look like a collection; not deleting it")
+            shutil.rmtree(path)
+        home.config.unregister(name)
+    return path

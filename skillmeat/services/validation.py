@@ -1,0 +1,107 @@
+"""Validating artifacts wherever they are: a collection, any source tree, one file."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skillmeat.model import frontmatter, rules
+from skillmeat.model.artifact import TYPE_BY_DIR, ArtifactType, ids_from_paths
+from skillmeat.model.diagnostics import Diagnostic, error, warning
+from skillmeat.model.errors import ConfigError, SourceError
+from skillmeat.model.manifest import MANIFEST_NAME, Manifest
+from skillmeat.services.discover import Candidate, discover, discover_file
+from skillmeat.store.tree import FsTree, Tree
+
+
+@dataclass
+class Report:
+    root: str
+    artifacts: int = 0
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(d.level == "error" for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.level == "warning" for d in self.diagnostics)
+
+
+def validate_path(path: Path, *, strict: bool = False) -> Report:
+    """Check every artifact under ``path`` (any layout) or the one file it is."""
+    if not path.exists():
+        raise SourceError(str(path), "no such file or directory")
+    level: rules.Level = "spec" if strict else "claude-code"
+    if path.is_file():
+        tree = FsTree(path.parent, only=[path.name])
+        found = discover_file(tree, path.name, _type_of_file(path), str(path.parent))
+        report = Report(str(path.parent))
+    else:
+        tree = FsTree(path)
+        found = discover(tree, path.resolve().name)
+        report = Report(str(path))
+        if (path / MANIFEST_NAME).is_file():
+            report.diagnostics += _manifest(path / MANIFEST_NAME)
+            report.diagnostics += _strays(tree)
+    report.diagnostics += found.notes
+    for cand in found.candidates:
+        report.artifacts += 1
+        report.diagnostics += check_candidate(tree, cand, level)
+    if strict:
+        report.diagnostics = [
+            Diagnostic(d.path, d.line, "error", d.message, d.code) for d in report.diagnostics
+        ]
+    report.diagnostics.sort()
+    return report
+
+
+def _type_of_file(path: Path) -> ArtifactType | None:
+    if path.name == "SKILL.md":
+        return None
+    return TYPE_BY_DIR.get(path.parent.name)
+
+
+def check_candidate(tree: Tree, cand: Candidate, level: rules.Level) -> list[Diagnostic]:
+    aid = cand.id
+    generated = {f.dest: f.data for f in cand.files if f.data is not None}
+    main = next((f for f in cand.files if f.dest.endswith(("/SKILL.md", ".md", ".toml"))
+                 and (aid.type is not ArtifactType.SKILL or f.dest.endswith("/SKILL.md"))), None)
+    if main is None:
+        return [error(cand.origin, 1, "no-main-file", f"{aid} has no main file")]
+    shown = main.src or cand.origin
+    raw = generated.get(main.dest) or tree.read(main.src)
+    if aid.type in (ArtifactType.HOOK, ArtifactType.MCP):
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            return [error(shown, getattr(exc, "lineno", 1) or 1, "bad-toml", f"invalid TOML: {exc}")]
+        check = rules.check_hook if aid.type is ArtifactType.HOOK else rules.check_mcp
+        return check(data, shown)
+    stem = aid.base
+    fm = frontmatter.parse(raw, shown)
+    return rules.check_markdown(aid.type, fm, shown, stem, level)
+
+
+def _manifest(path: Path) -> list[Diagnostic]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        Manifest.from_dict(data, MANIFEST_NAME)
+    except tomllib.TOMLDecodeError as exc:
+        return [error(MANIFEST_NAME, getattr(exc, "lineno", 1) or 1, "bad-manifest", str(exc))]
+    except (ConfigError, UnicodeDecodeError, OSError) as exc:
+        return [error(MANIFEST_NAME, 1, "bad-manifest", str(exc))]
+    return []
+
+
+def _strays(tree: FsTree) -> list[Diagnostic]:
+    """Files under the artifact directories that belong to no artifact."""
+    files = tree.files()
+    owned = {p for paths in ids_from_paths(files).values() for p in paths}
+    return [
+        warning(p, 1, "stray-file", "belongs to no artifact (check its folder and name)")
+        for p in files
+        if p.split("/", 1)[0] in TYPE_BY_DIR and p not in owned
+    ]

@@ -1,0 +1,42 @@
+"""The git command line, for the few things where the user's own git set-up must apply:
+cloning and fetching sources with their credentials and URL rewrites."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from skillmeat.model.errors import SkillmeatError, SourceError
+
+TIMEOUT = 300
+
+
+def run_git(args: list[str], *, cwd: Path | None = None, source: str = "") -> str:
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true")
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
+            timeout=TIMEOUT, check=False,
+        )
+    except FileNotFoundError:
+        raise SkillmeatError("git is not installed", hint="install git and retry") from None
+    except subprocess.TimeoutExpired:
+        raise SourceError(source or " ".join(args), f"git {args[0]} timed out") from None
+    if proc.returncode != 0:
+        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        detail = lines[-1] if lines else f"git {args[0]} exited {proc.returncode}"
+        raise SourceError(source or " ".join(args), detail.removeprefix("fatal: "))
+    return proc.stdout
+
+
+def clone(url: str, dest: Path, ref: str = "") -> str:
+    """Clone ``url`` at ``ref`` (branch, tag or commit) into ``dest``; return the commit."""
+    run_git(["clone", "--quiet", "--no-tags", url, str(dest)], source=url)
+    if ref:
+        try:
+            run_git(["checkout", "--quiet", "--detach", ref], cwd=dest, source=url)
+        except SourceError:
+            run_git(["fetch", "--quiet", "origin", ref], cwd=dest, source=url)
+            run_git(["checkout", "--quiet", "--detach", "FETCH_HEAD"], cwd=dest, source=url)
+    return run_git(["rev-parse", "HEAD"], cwd=dest, source=url).strip()

@@ -1,0 +1,231 @@
+"""A collection's Git repository, through pygit2 (imported lazily)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skillmeat.model.errors import NotFoundError
+from skillmeat.store.files import prune_empty_dirs
+
+DEFAULT_AUTHOR = ("SkillMeat", "skillmeat@localhost")
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    id: str
+    message: str
+    author: str
+    time: int
+
+    @property
+    def summary(self) -> str:
+        return self.message.strip().splitlines()[0] if self.message.strip() else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "summary": self.summary, "author": self.author, "time": self.time}
+
+
+def _pygit2() -> Any:
+    import pygit2
+
+    return pygit2
+
+
+class GitRepo:
+    """A repository with a work tree that SkillMeat commits to."""
+
+    def __init__(self, path: Path) -> None:
+        pygit2 = _pygit2()
+        try:
+            self.repo = pygit2.Repository(str(path))
+        except pygit2.GitError:
+            raise NotFoundError(f"{path} is not a git repository") from None
+        if self.repo.workdir is None:
+            raise NotFoundError(f"{path} is a bare repository", hint="use a clone with a work tree")
+        self.path = Path(self.repo.workdir)
+
+    @classmethod
+    def init(cls, path: Path) -> GitRepo:
+        pygit2 = _pygit2()
+        path.mkdir(parents=True, exist_ok=True)
+        pygit2.init_repository(str(path), initial_head="main")
+        return cls(path)
+
+    def signature(self) -> Any:
+        pygit2 = _pygit2()
+        try:
+            sig = self.repo.default_signature
+        except (KeyError, pygit2.GitError):
+            sig = None
+        if sig is None:
+            sig = pygit2.Signature(*DEFAULT_AUTHOR, int(time.time()), 0)
+        return sig
+
+    def head(self) -> str | None:
+        if self.repo.head_is_unborn:
+            return None
+        return str(self.repo.head.target)
+
+    def resolve(self, rev: str) -> str:
+        pygit2 = _pygit2()
+        try:
+            obj = self.repo.revparse_single(rev)
+            commit = obj.peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise NotFoundError(f"no commit '{rev}' in {self.path}",
+                                hint="see `skillmeat history`") from None
+        return str(commit.id)
+
+    def dirty_paths(self, under: Iterable[str] = ()) -> list[str]:
+        """Paths with uncommitted changes (optionally only under some prefixes)."""
+        pygit2 = _pygit2()
+        prefixes = tuple(p.rstrip("/") for p in under)
+        out = []
+        for path, flags in self.repo.status().items():
+            if flags in (pygit2.GIT_STATUS_CURRENT, pygit2.GIT_STATUS_IGNORED):
+                continue
+            if not prefixes or any(path == p or path.startswith(p + "/") for p in prefixes):
+                out.append(path)
+        return sorted(out)
+
+    def commit_paths(self, paths: Iterable[str], message: str, *, allow_empty: bool = False) -> str:
+        """Stage exactly these work-tree paths (files or directories) and commit them."""
+        index = self.repo.index
+        index.read()
+        for rel in sorted(set(paths)):
+            self._stage(index, rel)
+        tree = index.write_tree()
+        head = self.head()
+        if head and not allow_empty and self.repo[head].tree_id == tree:
+            index.write()
+            return head
+        sig = self.signature()
+        parents = [head] if head else []
+        oid = self.repo.create_commit("HEAD", sig, sig, message, tree, parents)
+        index.write()
+        return str(oid)
+
+    def _stage(self, index: Any, rel: str) -> None:
+        full = self.path / rel
+        prefix = rel.rstrip("/") + "/"
+        stale = [e.path for e in index if e.path == rel or e.path.startswith(prefix)]
+        for entry in stale:
+            if not (self.path / entry).is_file():
+                index.remove(entry)
+        if full.is_dir():
+            for root, dirs, files in os.walk(full):
+                dirs[:] = [d for d in dirs if d != ".git"]
+                for name in files:
+                    index.add(os.path.relpath(os.path.join(root, name), self.path))
+        elif full.is_file():
+            index.add(rel)
+
+    def log(self, limit: int = 50, path: str | None = None) -> list[CommitInfo]:
+        head = self.head()
+        if head is None:
+            return []
+        out: list[CommitInfo] = []
+        for commit in self.repo.walk(head):
+            if path is not None and not self._touches(commit, path):
+                continue
+            out.append(CommitInfo(str(commit.id), commit.message, commit.author.name,
+                                  commit.commit_time))
+            if len(out) >= limit:
+                break
+        return out
+
+    def _touches(self, commit: Any, path: str) -> bool:
+        mine = self._entry_id(commit.tree, path)
+        parents = commit.parents or [None]
+        return any(mine != (self._entry_id(p.tree, path) if p else None) for p in parents)
+
+    @staticmethod
+    def _entry_id(tree: Any, path: str) -> str | None:
+        try:
+            return str(tree[path].id)
+        except KeyError:
+            return None
+
+    def files_at(self, rev: str) -> dict[str, tuple[int, str]]:
+        """Every file in a commit: path -> (mode, blob id)."""
+        tree = self.repo[self.resolve(rev)].tree
+        return dict(_walk(tree, ""))
+
+    def blob(self, oid: str) -> bytes:
+        data: bytes = self.repo[oid].data
+        return data
+
+    def tree_id(self, rev: str) -> str:
+        return str(self.repo[self.resolve(rev)].tree_id)
+
+    def subtree_ids(self, rev: str, paths: Iterable[str]) -> dict[str, str]:
+        tree = self.repo[self.resolve(rev)].tree
+        return {p: i for p in paths if (i := self._entry_id(tree, p)) is not None}
+
+    def diff(self, old: str | None, new: str | None, paths: list[str] | None = None) -> str:
+        """A unified diff between two commits (None for old = empty, None for new = work tree)."""
+        pygit2 = _pygit2()
+        flags = pygit2.GIT_DIFF_INCLUDE_UNTRACKED | pygit2.GIT_DIFF_RECURSE_UNTRACKED_DIRS
+        kwargs: dict[str, Any] = {"flags": flags}
+        old_tree = self.repo[self.resolve(old)].tree if old else None
+        if new is None:
+            diff = (old_tree.diff_to_workdir(**kwargs) if old_tree is not None
+                    else self.repo.diff(**kwargs))
+        else:
+            new_tree = self.repo[self.resolve(new)].tree
+            diff = self.repo.diff(old_tree, new_tree) if old_tree is not None else \
+                new_tree.diff_to_tree(swap=True)
+        patches = [p for p in diff if _patch_matches(p, paths)]
+        return "".join(p.text or "" for p in patches)
+
+    def restore(self, rev: str, message: str) -> str:
+        """A new commit whose tree is the tree of ``rev``; history is not rewritten."""
+        pygit2 = _pygit2()
+        target = self.repo[self.resolve(rev)]
+        head = self.head()
+        before = set(self.files_at(head)) if head else set()
+        after = dict(_walk(target.tree, ""))
+        self.repo.checkout_tree(target.tree, strategy=pygit2.GIT_CHECKOUT_FORCE)
+        for gone in before - set(after):
+            path = self.path / gone
+            if path.exists():
+                path.unlink()
+                prune_empty_dirs(path.parent, self.path)
+        index = self.repo.index
+        index.read_tree(target.tree)
+        index.write()
+        sig = self.signature()
+        oid = self.repo.create_commit("HEAD", sig, sig, message, target.tree_id,
+                                      [head] if head else [])
+        return str(oid)
+
+    def set_ref(self, name: str, target: str, message: str) -> None:
+        self.repo.references.create(name, target, force=True, message=message)
+
+    def refs(self, prefix: str) -> dict[str, str]:
+        out = {}
+        for name in self.repo.references:
+            if name.startswith(prefix):
+                out[name] = str(self.repo.references[name].resolve().target)
+        return out
+
+
+def _patch_matches(patch: Any, paths: list[str] | None) -> bool:
+    if not paths:
+        return True
+    names = {patch.delta.old_file.path, patch.delta.new_file.path}
+    return any(n == p or n.startswith(p.rstrip("/") + "/") for n in names for p in paths)
+
+
+def _walk(tree: Any, prefix: str) -> Iterator[tuple[str, tuple[int, str]]]:
+    for entry in tree:
+        path = prefix + entry.name
+        if entry.type_str == "tree":
+            yield from _walk(entry, path + "/")
+        elif entry.type_str == "blob":
+            yield path, (entry.filemode, str(entry.id))

@@ -8,26 +8,14 @@ from pathlib import Path
 import pytest
 
 from skillmeat.store.home import Home
-from tests.helpers import git
+from tests.helpers import git, isolate_env
 
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """HOME, SKILLMEAT_HOME, XDG_CONFIG_HOME and git's config all point into a temp dir."""
     base = tmp_path_factory.mktemp("home")
-    home = base / "user"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("SKILLMEAT_HOME", str(base / "skillmeat"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "SKILLMEAT_KEY_PASSPHRASE"):
-        monkeypatch.delenv(var, raising=False)
-    (home / ".gitconfig").write_text(
-        "[user]\n\tname = Test User\n\temail = test@example.com\n"
-        "[init]\n\tdefaultBranch = main\n[protocol \"file\"]\n\tallow = always\n"
-    )
+    isolate_env(monkeypatch, base)
     return base
 
 

@@ -6,6 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO_ROOT / "examples"
 CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "wshobson-agents"
@@ -25,3 +27,21 @@ def tree_state(path: Path) -> dict[str, bytes]:
             full = Path(root) / name
             out[str(full.relative_to(path))] = full.read_bytes()
     return out
+
+
+def isolate_env(mp: pytest.MonkeyPatch, base: Path) -> None:
+    """Point HOME, SKILLMEAT_HOME, XDG_CONFIG_HOME and git's config into ``base``."""
+    home = base / "user"
+    home.mkdir(parents=True, exist_ok=True)
+    mp.setenv("HOME", str(home))
+    mp.setenv("SKILLMEAT_HOME", str(base / "skillmeat"))
+    mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    mp.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "SKILLMEAT_KEY_PASSPHRASE",
+                "SKILLMEAT_COLLECTION"):
+        mp.delenv(var, raising=False)
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Test User\n\temail = test@example.com\n"
+        "[init]\n\tdefaultBranch = main\n[protocol \"file\"]\n\tallow = always\n"
+    )

@@ -7,13 +7,23 @@ from collections import Counter
 
 import click
 
-from skillmeat.cli.output import diagnostics, emit_json, json_option, one_line, plural, table
+from skillmeat.cli.output import (
+    diagnostics,
+    emit_json,
+    json_option,
+    one_line,
+    plural,
+    progress,
+    table,
+)
 from skillmeat.model.artifact import ArtifactType
 from skillmeat.services import artifacts, query
 from skillmeat.services.discover import Candidate
 from skillmeat.store.home import Home
 
 TYPE_CHOICE = click.Choice([t.value for t in ArtifactType])
+TYPE_NOUN = {"skill": "skill", "command": "command", "agent": "agent", "hook": "hook",
+             "mcp": "MCP server"}
 
 
 def _types(values: tuple[str, ...]) -> tuple[ArtifactType, ...]:
@@ -36,7 +46,8 @@ def add_cmd(home: Home, source: str, types: tuple[str, ...], names: tuple[str, .
     store = home.collection()
     chooser = _choose if sys.stdin.isatty() and sys.stdout.isatty() else None
     result = artifacts.add(home, store, source, ref=ref, dry_run=dry_run, tags=tags, choose=chooser,
-                           selection=artifacts.Selection(_types(types), names, all_))
+                           selection=artifacts.Selection(_types(types), names, all_),
+                           progress=None if as_json else progress("Adding"))
     if as_json:
         emit_json({"source": result.source, "layout": result.layout, "commit": result.commit,
                    "added": [str(a) for a in result.added],
@@ -45,7 +56,7 @@ def add_cmd(home: Home, source: str, types: tuple[str, ...], names: tuple[str, .
         return
     diagnostics(result.warnings)
     counts = Counter(a.type.value for a in result.added)
-    kinds = ", ".join(plural(n, t) for t, n in sorted(counts.items()))
+    kinds = ", ".join(plural(n, TYPE_NOUN[t]) for t, n in sorted(counts.items()))
     verb = "Would add" if dry_run else "Added"
     summary = f"{verb} {plural(len(result.added), 'artifact')}"
     summary += f" ({kinds})" if kinds else ""

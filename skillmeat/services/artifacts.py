@@ -20,6 +20,7 @@ from skillmeat.store.sources import Fetched, fetch, parse_source
 from skillmeat.store.tree import FsTree
 
 Chooser = Callable[[list[Candidate]], list[Candidate]]
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def add(
     tags: Sequence[str] = (),
     dry_run: bool = False,
     choose: Chooser | None = None,
+    progress: Progress | None = None,
 ) -> AddResult:
     """Copy artifacts from a source into the collection, recording their upstream."""
     spec = parse_source(source, ref)
@@ -123,7 +125,7 @@ def add(
         result.added = [c.id for c, _ in new]
         if new and not dry_run:
             with store.change() as txn:
-                write_candidates(txn, tree, [c for c, _ in new])
+                write_candidates(txn, tree, [c for c, _ in new], progress)
                 entries = {str(c.id): ManifestEntry(Upstream(spec.text, upstream_path(fetched, c),
                                                              spec.ref), tags=tuple(tags))
                            for c, _ in new}
@@ -146,8 +148,12 @@ def _one_per_file(diags: Sequence[Diagnostic]) -> list[Diagnostic]:
     return list(seen.values())
 
 
-def write_candidates(txn: WorktreeChange, tree: FsTree, cands: list[Candidate]) -> None:
-    for cand in cands:
+def write_candidates(
+    txn: WorktreeChange, tree: FsTree, cands: list[Candidate], progress: Progress | None = None
+) -> None:
+    for i, cand in enumerate(cands, 1):
+        if progress is not None:
+            progress(i, len(cands))
         for f in cand.files:
             if f.data is not None:
                 txn.write(f.dest, f.data)

@@ -46,6 +46,7 @@ class Discovery:
     candidates: list[Candidate] = field(default_factory=list)
     notes: list[Diagnostic] = field(default_factory=list)  # source-level warnings
     layout: str = ""
+    seen: set[ArtifactId] = field(default_factory=set)
 
 
 def discover(tree: Tree, root_name: str, *, force_type: ArtifactType | None = None) -> Discovery:
@@ -273,9 +274,10 @@ def _make_id(type_: ArtifactType, ns: str, base: str, where: str, out: Discovery
     except BadInputError as exc:
         out.notes.append(warning(where, 1, "bad-name", f"skipped: {exc.message}"))
         return None
-    if any(c.id == aid for c in out.candidates):
+    if aid in out.seen:
         out.notes.append(warning(where, 1, "duplicate", f"skipped: {aid} found twice in the source"))
         return None
+    out.seen.add(aid)
     return aid
 
 

@@ -33,7 +33,7 @@ def snapshot(home: Home, store: CollectionStore, message: str = "", name: str = 
         changed = store.repo.dirty_paths(TRACKED)
         msg = message or f"Snapshot {name}"
         commit = store.repo.commit_paths(changed, msg, allow_empty=True)
-        store.repo.set_ref(SNAPSHOT_PREFIX + name, commit, f"snapshot: {msg}")
+        store.repo.set_ref(SNAPSHOT_PREFIX + name, commit)
         return Snapshot(name, commit, changed)
 
 

@@ -35,6 +35,8 @@ def validate_path(path: Path, *, strict: bool = False) -> Report:
     if not path.exists():
         raise SourceError(str(path), "no such file or directory")
     level: rules.Level = "spec" if strict else "claude-code"
+    if path.name == "SKILL.md":
+        path = path.parent  # a skill is its folder
     if path.is_file():
         tree = FsTree(path.parent, only=[path.name])
         found = discover_file(tree, path.name, _type_of_file(path), str(path.parent))
@@ -59,8 +61,6 @@ def validate_path(path: Path, *, strict: bool = False) -> Report:
 
 
 def _type_of_file(path: Path) -> ArtifactType | None:
-    if path.name == "SKILL.md":
-        return None
     return TYPE_BY_DIR.get(path.parent.name)
 
 

@@ -24,19 +24,22 @@ def run_git(args: list[str], *, cwd: Path | None = None, source: str = "") -> st
     except subprocess.TimeoutExpired:
         raise SourceError(source or " ".join(args), f"git {args[0]} timed out") from None
     if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()]
-        detail = lines[-1] if lines else f"git {args[0]} exited {proc.returncode}"
-        raise SourceError(source or " ".join(args), detail.removeprefix("fatal: "))
+        lines = [ln.strip() for ln in proc.stderr.strip().splitlines() if ln.strip()]
+        fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+        detail = (fatal or lines or [f"git {args[0]} exited {proc.returncode}"])[0]
+        detail = detail.removeprefix("fatal: ").removeprefix("error: ")
+        raise SourceError(source or " ".join(args), detail)
     return proc.stdout
 
 
-def clone(url: str, dest: Path, ref: str = "") -> str:
+def clone(url: str, dest: Path, ref: str = "", label: str = "") -> str:
     """Clone ``url`` at ``ref`` (branch, tag or commit) into ``dest``; return the commit."""
-    run_git(["clone", "--quiet", "--no-tags", url, str(dest)], source=url)
+    label = label or url
+    run_git(["clone", "--quiet", "--no-tags", url, str(dest)], source=label)
     if ref:
         try:
-            run_git(["checkout", "--quiet", "--detach", ref], cwd=dest, source=url)
+            run_git(["checkout", "--quiet", "--detach", ref], cwd=dest, source=label)
         except SourceError:
-            run_git(["fetch", "--quiet", "origin", ref], cwd=dest, source=url)
-            run_git(["checkout", "--quiet", "--detach", "FETCH_HEAD"], cwd=dest, source=url)
-    return run_git(["rev-parse", "HEAD"], cwd=dest, source=url).strip()
+            run_git(["fetch", "--quiet", "origin", ref], cwd=dest, source=label)
+            run_git(["checkout", "--quiet", "--detach", "FETCH_HEAD"], cwd=dest, source=label)
+    return run_git(["rev-parse", "HEAD"], cwd=dest, source=label).strip()

@@ -97,8 +97,14 @@ class GitRepo:
         """Stage exactly these work-tree paths (files or directories) and commit them."""
         index = self.repo.index
         index.read()
-        for rel in sorted(set(paths)):
-            self._stage(index, rel)
+        touched = {p.rstrip("/") for p in paths}
+        self._unstage_missing(index, touched)
+        present = sorted(p for p in touched if (self.path / p).exists())
+        if present:
+            index.add_all(present)  # fast, but skips ignored files: add those one by one
+            for path in self._files_under(present):
+                if path not in index:
+                    index.add(path)
         tree = index.write_tree()
         head = self.head()
         if head and not allow_empty and self.repo[head].tree_id == tree:
@@ -110,20 +116,24 @@ class GitRepo:
         index.write()
         return str(oid)
 
-    def _stage(self, index: Any, rel: str) -> None:
-        full = self.path / rel
-        prefix = rel.rstrip("/") + "/"
-        stale = [e.path for e in index if e.path == rel or e.path.startswith(prefix)]
-        for entry in stale:
-            if not (self.path / entry).is_file():
-                index.remove(entry)
-        if full.is_dir():
-            for root, dirs, files in os.walk(full):
+    def _files_under(self, rels: list[str]) -> Iterator[str]:
+        for rel in rels:
+            full = self.path / rel
+            if full.is_file():
+                yield rel
+                continue
+            for root, dirs, names in os.walk(full):
                 dirs[:] = [d for d in dirs if d != ".git"]
-                for name in files:
-                    index.add(os.path.relpath(os.path.join(root, name), self.path))
-        elif full.is_file():
-            index.add(rel)
+                base = os.path.relpath(root, self.path).replace(os.sep, "/")
+                yield from (f"{base}/{n}" for n in names)
+
+    def _unstage_missing(self, index: Any, touched: set[str]) -> None:
+        """Drop index entries under the touched paths whose files are gone."""
+        for entry_path in [e.path for e in index]:
+            parts = entry_path.split("/")
+            under = any("/".join(parts[:i]) in touched for i in range(1, len(parts) + 1))
+            if under and not (self.path / entry_path).is_file():
+                index.remove(entry_path)
 
     def log(self, limit: int = 50, path: str | None = None) -> list[CommitInfo]:
         head = self.head()
@@ -204,8 +214,8 @@ class GitRepo:
                                       [head] if head else [])
         return str(oid)
 
-    def set_ref(self, name: str, target: str, message: str) -> None:
-        self.repo.references.create(name, target, force=True, message=message)
+    def set_ref(self, name: str, target: str) -> None:
+        self.repo.references.create(name, target, force=True)
 
     def refs(self, prefix: str) -> dict[str, str]:
         out = {}

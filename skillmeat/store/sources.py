@@ -62,7 +62,7 @@ def fetch(spec: SourceSpec) -> Iterator[Fetched]:
         yield Fetched(spec, path, _local_commit(path))
         return
     with staging_dir("skillmeat-src-") as tmp:
-        commit = gitcli.clone(spec.location, tmp / "src", spec.ref)
+        commit = gitcli.clone(spec.location, tmp / "src", spec.ref, spec.text)
         root = tmp / "src" / spec.subpath if spec.subpath else tmp / "src"
         if not root.exists():
             raise SourceError(spec.text, f"no path '{spec.subpath}' in the repository")

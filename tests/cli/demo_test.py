@@ -1,0 +1,20 @@
+"""The README's first command: the demo runs on the built-in examples and says what it did."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from tests.helpers import REPO_ROOT
+
+
+def test_demo_script_runs_end_to_end() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SKILLMEAT_", "GIT_"))}
+    proc = subprocess.run([str(REPO_ROOT / "scripts" / "demo")], capture_output=True, text=True,
+                          env=env, check=False, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    out = proc.stdout + proc.stderr
+    assert "Added 8 artifacts" in out
+    assert "skill/pdf-summary" in out
+    assert "commands/deploy-check.md:3: warning: invalid YAML frontmatter" in out
+    assert "8 artifacts checked: 0 errors, 1 warning" in out

@@ -68,3 +68,30 @@ def remove_cmd(home: Home, name: str, delete: bool) -> None:
     path = collections.remove_collection(home, name, delete=delete)
     click.echo(f"Removed collection '{name}'" + (f" and deleted {path}" if delete
                                                  else f" (files kept in {path})"))
+
+
+@collection_group.command("push")
+@click.argument("remote", default="origin")
+@click.pass_obj
+def push_cmd(home: Home, remote: str) -> None:
+    """Push refs/skillmeat/* (signed bundles, feed, snapshots) to REMOTE."""
+    from skillmeat.services import travel
+
+    outcomes = travel.push(home, home.collection(), remote)
+    for o in outcomes:
+        click.echo(f"{o.ref}: {o.summary}")
+    if not outcomes:
+        click.echo("Nothing to push: no refs under refs/skillmeat/", err=True)
+
+
+@collection_group.command("pull")
+@click.argument("remote", default="origin")
+@click.pass_obj
+def pull_cmd(home: Home, remote: str) -> None:
+    """Fetch refs/skillmeat/* from REMOTE, verifying every new commit before moving a ref."""
+    from skillmeat.services import travel
+
+    result = travel.pull(home, home.collection(), remote)
+    for name, (old, new) in result.updated.items():
+        click.echo(f"{name}: {(old or 'new')[:12]} -> {new[:12]}")
+    click.echo(f"{len(result.updated)} ref(s) updated, {len(result.unchanged)} unchanged")

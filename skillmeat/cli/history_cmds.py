@@ -28,12 +28,22 @@ def diff_cmd(home: Home, names: tuple[str, ...], old: str | None, new: str | Non
 @click.command("snapshot")
 @click.option("-m", "--message", default="", help="Commit message.")
 @click.option("--name", default="", help="Snapshot name (default: a UTC timestamp).")
+@click.option("--sign/--no-sign", default=None,
+              help="Sign the snapshot ref (default: when you have a signing key).")
+@click.option("--key", "key_name", default=None, help="Signing key (default: the default key).")
 @click.pass_obj
-def snapshot_cmd(home: Home, message: str, name: str) -> None:
+def snapshot_cmd(home: Home, message: str, name: str, sign: bool | None, key_name: str | None) -> None:
     """Commit every change in the collection and name the commit."""
-    snap = hist.snapshot(home, home.collection(), message, name)
+    from skillmeat.cli.keys_cmds import ask_passphrase
+    from skillmeat.services import keys
+
+    if sign is None:
+        sign = bool(home.keys.list())
+    key = keys.signing_key(home, key_name, ask_passphrase()) if sign else None
+    snap = hist.snapshot(home, home.collection(), message, name, key)
     click.echo(f"Snapshot '{snap.name}' at {snap.commit[:10]} "
-               f"({plural(len(snap.changed), 'changed path')})")
+               f"({plural(len(snap.changed), 'changed path')}"
+               f"{', signed' if snap.signed else ''})")
 
 
 @click.command("history")
@@ -63,5 +73,10 @@ def _when(ts: int) -> str:
 @click.pass_obj
 def rollback_cmd(home: Home, rev: str, force: bool) -> None:
     """Restore the collection as it was at REV, as a new commit (history is kept)."""
-    commit = hist.rollback(home, home.collection(), rev, force=force)
-    click.echo(f"Rolled back to {rev}: new commit {commit[:10]}")
+    store = home.collection()
+    before = store.repo.head()
+    commit = hist.rollback(home, store, rev, force=force)
+    if commit == before:
+        click.echo(f"Already as at {rev}: nothing to roll back")
+    else:
+        click.echo(f"Rolled back to {rev}: new commit {commit[:10]}")

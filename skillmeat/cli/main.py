@@ -31,6 +31,9 @@ COMMANDS = {
     "history": "skillmeat.cli.history_cmds:history_cmd",
     "rollback": "skillmeat.cli.history_cmds:rollback_cmd",
     "validate": "skillmeat.cli.validate_cmd:validate_cmd",
+    "keys": "skillmeat.cli.keys_cmds:keys_group",
+    "verify-ref": "skillmeat.cli.refs_cmds:verify_ref_cmd",
+    "log": "skillmeat.cli.refs_cmds:log_cmd",
 }
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -65,3 +65,12 @@ class LockedError(SkillmeatError):
 
 class ValidationFailedError(SkillmeatError):
     """Validation found errors (the diagnostics were already reported)."""
+
+
+class SignatureError(SkillmeatError):
+    """A signature, key or signed object that does not verify: nothing was changed."""
+
+    def __init__(self, what: str, reason: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{what}: {reason}", hint=hint)
+        self.what = what
+        self.reason = reason

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 
 from skillmeat.model.artifact import check_part
 from skillmeat.model.errors import ConflictError
+from skillmeat.model.sshkeys import PrivateKey
 from skillmeat.services.query import resolve
+from skillmeat.services.refs import signed_tree_ref
 from skillmeat.store.collection import CollectionStore
 from skillmeat.store.gitrepo import CommitInfo
 from skillmeat.store.home import Home
 
 SNAPSHOT_PREFIX = "refs/skillmeat/snapshots/"
+TRAILER = "Collection-Commit:"
 TRACKED = ("skills", "commands", "agents", "hooks", "mcp", "skillmeat.toml", "skillmeat.lock",
            ".skillmeat")
 
@@ -24,21 +27,40 @@ class Snapshot:
     name: str
     commit: str
     changed: list[str]
+    signed: bool = False
 
 
-def snapshot(home: Home, store: CollectionStore, message: str = "", name: str = "") -> Snapshot:
-    """Commit every change in the collection's work tree and name the commit."""
+def snapshot(
+    home: Home, store: CollectionStore, message: str = "", name: str = "",
+    key: PrivateKey | None = None,
+) -> Snapshot:
+    """Commit every change in the work tree and name the commit under refs/skillmeat/snapshots/.
+
+    With a key, the snapshot ref is a signed commit of the same tree (``git verify-commit``
+    checks it); without one, the ref points at the collection commit itself.
+    """
     name = check_part(name or time.strftime("%Y%m%d-%H%M%S", time.gmtime()), "snapshot name")
     with home.lock():
         changed = store.repo.dirty_paths(TRACKED)
         msg = message or f"Snapshot {name}"
         commit = store.repo.commit_paths(changed, msg, allow_empty=True)
-        store.repo.set_ref(SNAPSHOT_PREFIX + name, commit)
-        return Snapshot(name, commit, changed)
+        ref = SNAPSHOT_PREFIX + name
+        if key is None:
+            store.repo.set_ref(ref, commit)
+        else:
+            signed_tree_ref(store, ref, store.repo.tree_id(commit),
+                            f"{msg}\n\n{TRAILER} {commit}\n", key)
+        return Snapshot(name, commit, changed, signed=key is not None)
 
 
 def snapshots(store: CollectionStore) -> dict[str, str]:
-    return {k[len(SNAPSHOT_PREFIX):]: v for k, v in store.repo.refs(SNAPSHOT_PREFIX).items()}
+    """Snapshot name -> the collection commit it names."""
+    out = {}
+    for ref, target in store.repo.refs(SNAPSHOT_PREFIX).items():
+        message = store.repo.repo[target].message
+        found = re.search(rf"^{TRAILER} ([0-9a-f]{{40}})$", message, re.M)
+        out[ref[len(SNAPSHOT_PREFIX):]] = found.group(1) if found else target
+    return out
 
 
 def history(store: CollectionStore, ref: str | None = None, limit: int = 50) -> list[CommitInfo]:

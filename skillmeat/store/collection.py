@@ -17,6 +17,7 @@ from skillmeat.store import manifest as manifest_io
 from skillmeat.store.files import atomic_write, prune_empty_dirs
 from skillmeat.store.gitrepo import GitRepo
 from skillmeat.store.tree import FsTree, GitTree
+from skillmeat.store.trust import TrustDir
 
 INDEX_VERSION = 3
 
@@ -55,6 +56,10 @@ class CollectionStore:
 
     def lock(self) -> dict[str, LockEntry]:
         return manifest_io.load_lock(self.lock_path)
+
+    @property
+    def trust(self) -> TrustDir:
+        return TrustDir(self.path / ".skillmeat", f"collection {self.name}")
 
     def worktree(self) -> FsTree:
         return FsTree(self.path, label=str(self.path))
@@ -112,7 +117,7 @@ class WorktreeChange:
         self._saved: dict[str, bool] = {}
         self.committed: str | None = None
 
-    def _save(self, rel: str) -> None:
+    def _save(self, rel: str, *, copy: bool = False) -> None:
         if rel in self._saved:
             return
         src = self.root / rel
@@ -120,7 +125,10 @@ class WorktreeChange:
         if exists:
             dst = self._backup / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, dst)
+            if copy:
+                shutil.copy2(src, dst)
+            else:
+                os.replace(src, dst)
         self._saved[rel] = exists
         self.touched.append(rel)
 
@@ -140,6 +148,11 @@ class WorktreeChange:
 
     def remove(self, rel: str) -> None:
         self._save(rel)
+
+    def edit_in_place(self, rel: str) -> Path:
+        """A file another store rewrites itself: backed up now, committed and undone with the rest."""
+        self._save(rel, copy=True)
+        return self.root / rel
 
     def commit(self, message: str, *, allow_empty: bool = False) -> str:
         self.committed = self.store.repo.commit_paths(self.touched, message,

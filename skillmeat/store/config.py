@@ -60,6 +60,31 @@ class UserConfig:
 
         self._edit(edit)
 
+    def set(self, dotted: str, value: Any) -> None:
+        def edit(doc: Any, tk: Any) -> None:
+            node = doc
+            *parents, last = dotted.split(".")
+            for part in parents:
+                if part not in node:
+                    node[part] = tk.table()
+                node = node[part]
+            node[last] = value
+
+        self._edit(edit)
+
+    def unset(self, dotted: str) -> None:
+        def edit(doc: Any, tk: Any) -> None:
+            node = doc
+            *parents, last = dotted.split(".")
+            for part in parents:
+                if part not in node:
+                    return
+                node = node[part]
+            if last in node:
+                del node[last]
+
+        self._edit(edit)
+
     def set_active(self, name: str) -> None:
         def edit(doc: Any, tk: Any) -> None:
             doc["active"] = name

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from skillmeat.model.errors import SkillmeatError, SourceError
@@ -43,3 +44,52 @@ def clone(url: str, dest: Path, ref: str = "", label: str = "") -> str:
             run_git(["fetch", "--quiet", "origin", ref], cwd=dest, source=label)
             run_git(["checkout", "--quiet", "--detach", "FETCH_HEAD"], cwd=dest, source=label)
     return run_git(["rev-parse", "HEAD"], cwd=dest, source=label).strip()
+
+
+def set_config(key: str, value: str, *, repo: Path | None = None) -> None:
+    """``git config`` in the user's global config, or in ``repo``'s when given."""
+    args = ["-C", str(repo), "config", key, value] if repo else ["config", "--global", key, value]
+    try:
+        run_git(args, source=f"git config {key}")
+    except SourceError as exc:
+        raise SkillmeatError(f"git config {key} failed: {exc.message}") from None
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    ref: str
+    ok: bool
+    summary: str
+
+
+def push_refs(repo: Path, remote: str, refs: list[str]) -> list[PushOutcome]:
+    """``git push --porcelain`` of exactly these refs (no force): one outcome per ref."""
+    if not refs:
+        return []
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", SKILLMEAT_HOOK_ACTIVE="1")
+    proc = subprocess.run(["git", "-C", str(repo), "push", "--porcelain", remote,
+                           *[f"{r}:{r}" for r in refs]],
+                          env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    outcomes = []
+    for line in proc.stdout.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and parts[0] in " +-*=!":
+            ref = parts[1].split(":", 1)[-1]
+            outcomes.append(PushOutcome(ref, parts[0] != "!", parts[2].strip()))
+    if proc.returncode != 0 and not any(not o.ok for o in outcomes):
+        lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+        fatal = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+        detail = (fatal or lines or [f"git push exited {proc.returncode}"])[0]
+        raise SourceError(remote, detail.removeprefix("fatal: ").removeprefix("error: "))
+    hooks = [ln.removeprefix("remote: ").strip() for ln in proc.stderr.splitlines()
+             if ln.startswith("remote: ")]
+    if hooks:
+        outcomes = [PushOutcome(o.ref, o.ok, o.summary + (f" ({hooks[-1]})" if not o.ok else ""))
+                    for o in outcomes]
+    return outcomes
+
+
+def fetch_refs(repo: Path, remote: str, src_prefix: str, dst_prefix: str) -> None:
+    """Fetch ``src_prefix*`` of the remote into ``dst_prefix*`` (forced: a quarantine)."""
+    run_git(["-C", str(repo), "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
+             f"+{src_prefix}*:{dst_prefix}*"], source=remote)

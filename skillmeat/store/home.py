@@ -12,7 +12,9 @@ from skillmeat.model.manifest import MANIFEST_NAME
 from skillmeat.store.collection import CollectionStore
 from skillmeat.store.config import UserConfig
 from skillmeat.store.files import process_lock
+from skillmeat.store.keystore import KeyStore
 from skillmeat.store.paths import HomePaths
+from skillmeat.store.trust import TrustDir
 
 
 class Home:
@@ -25,6 +27,14 @@ class Home:
     @classmethod
     def from_env(cls, selected: str | None = None) -> Home:
         return cls(HomePaths.from_env(), Path(os.getcwd()), selected)
+
+    @property
+    def keys(self) -> KeyStore:
+        return KeyStore(self.paths.keys)
+
+    @property
+    def trust(self) -> TrustDir:
+        return TrustDir(self.paths.trust, "user trust")
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:

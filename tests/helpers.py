@@ -41,7 +41,37 @@ def isolate_env(mp: pytest.MonkeyPatch, base: Path) -> None:
     for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "SKILLMEAT_KEY_PASSPHRASE",
                 "SKILLMEAT_COLLECTION"):
         mp.delenv(var, raising=False)
+    _point_libgit2_at(mp, home)
     (home / ".gitconfig").write_text(
         "[user]\n\tname = Test User\n\temail = test@example.com\n"
         "[init]\n\tdefaultBranch = main\n[protocol \"file\"]\n\tallow = always\n"
     )
+
+
+def _point_libgit2_at(mp: pytest.MonkeyPatch, home: Path) -> None:
+    """libgit2 reads HOME once, at import: aim its config search paths at the test home."""
+    import pygit2
+
+    paths = _SearchPaths(pygit2.settings.search_path)
+    for level in (pygit2.enums.ConfigLevel.GLOBAL, pygit2.enums.ConfigLevel.XDG,
+                  pygit2.enums.ConfigLevel.SYSTEM):
+        mp.setitem(paths, level, str(home))  # type: ignore[arg-type]
+
+
+class _SearchPaths:
+    """pygit2's search_path with the mapping methods monkeypatch.setitem needs."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+
+    def get(self, level: int, default: object = None) -> object:
+        return self.inner[level]  # type: ignore[index]
+
+    def __getitem__(self, level: int) -> object:
+        return self.inner[level]  # type: ignore[index]
+
+    def __setitem__(self, level: int, value: str) -> None:
+        self.inner[level] = value  # type: ignore[index]
+
+    def __delitem__(self, level: int) -> None:
+        raise KeyError(level)

@@ -16,30 +16,32 @@ from skillmeat.model.errors import SkillmeatError
 from skillmeat.store.home import Home
 from skillmeat.store.paths import HomePaths
 
-# command name -> "module:attribute"; modules load only when their command runs.
+# command name -> ("module:attribute", one-line help); modules load only when their command runs,
+# and `skillmeat -h` lists commands from this table without importing them.
 COMMANDS = {
-    "init": "skillmeat.cli.collection_cmds:init_cmd",
-    "collection": "skillmeat.cli.collection_cmds:collection_group",
-    "add": "skillmeat.cli.artifact_cmds:add_cmd",
-    "remove": "skillmeat.cli.artifact_cmds:remove_cmd",
-    "list": "skillmeat.cli.artifact_cmds:list_cmd",
-    "show": "skillmeat.cli.artifact_cmds:show_cmd",
-    "search": "skillmeat.cli.artifact_cmds:search_cmd",
-    "update": "skillmeat.cli.update_cmd:update_cmd",
-    "diff": "skillmeat.cli.history_cmds:diff_cmd",
-    "snapshot": "skillmeat.cli.history_cmds:snapshot_cmd",
-    "history": "skillmeat.cli.history_cmds:history_cmd",
-    "rollback": "skillmeat.cli.history_cmds:rollback_cmd",
-    "validate": "skillmeat.cli.validate_cmd:validate_cmd",
-    "keys": "skillmeat.cli.keys_cmds:keys_group",
-    "verify-ref": "skillmeat.cli.refs_cmds:verify_ref_cmd",
-    "log": "skillmeat.cli.refs_cmds:log_cmd",
+    "init": ("skillmeat.cli.collection_cmds:init_cmd", "Make a directory a collection repository."),
+    "collection": ("skillmeat.cli.collection_cmds:collection_group",
+                   "Create, list, select, remove, push and pull collections."),
+    "add": ("skillmeat.cli.artifact_cmds:add_cmd", "Add artifacts from a path, git URL or github:..."),
+    "remove": ("skillmeat.cli.artifact_cmds:remove_cmd", "Remove artifacts from the collection."),
+    "list": ("skillmeat.cli.artifact_cmds:list_cmd", "List the artifacts in the collection."),
+    "show": ("skillmeat.cli.artifact_cmds:show_cmd", "Show one artifact."),
+    "search": ("skillmeat.cli.artifact_cmds:search_cmd", "Search names, tags, descriptions, content."),
+    "update": ("skillmeat.cli.update_cmd:update_cmd", "Update artifacts from their upstreams."),
+    "diff": ("skillmeat.cli.history_cmds:diff_cmd", "Show changes in the collection."),
+    "snapshot": ("skillmeat.cli.history_cmds:snapshot_cmd", "Commit every change and name it."),
+    "history": ("skillmeat.cli.history_cmds:history_cmd", "Show the collection's history."),
+    "rollback": ("skillmeat.cli.history_cmds:rollback_cmd", "Restore an earlier state as a new commit."),
+    "validate": ("skillmeat.cli.validate_cmd:validate_cmd", "Validate artifacts (file:line: level: ...)."),
+    "keys": ("skillmeat.cli.keys_cmds:keys_group", "Signing keys, trust, revocation, rotation."),
+    "verify-ref": ("skillmeat.cli.refs_cmds:verify_ref_cmd", "Verify every commit of a signed ref."),
+    "log": ("skillmeat.cli.refs_cmds:log_cmd", "Show a signed ref with signer and status."),
 }
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class LazyGroup(click.Group):
-    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = lazy
 
@@ -48,10 +50,16 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
-            module, attr = self.lazy[cmd_name].split(":")
+            module, attr = self.lazy[cmd_name][0].split(":")
             cmd: click.Command = getattr(importlib.import_module(module), attr)
             return cmd
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self.lazy[name][1]) for name in self.list_commands(ctx) if name in self.lazy]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings=CONTEXT)
@@ -89,7 +97,8 @@ def run(argv: list[str], prog_name: str = "skillmeat") -> int:
         return 1
     except Exception as exc:  # anything else is a bug: keep the traceback, say where
         log = _write_log(exc)
-        _fail(f"unexpected {type(exc).__name__}: {exc}", f"details in {log}")
+        _fail(f"unexpected {type(exc).__name__}: {exc}",
+              f"details in {log}" if log else "and no log could be written")
         return 3
     return rv if isinstance(rv, int) else 0
 
@@ -101,7 +110,7 @@ def _fail(message: str, hint: str | None) -> None:
     click.echo(f"skillmeat: error: {line}", err=True)
 
 
-def _write_log(exc: BaseException) -> str:
+def _write_log(exc: BaseException) -> str | None:
     logs = HomePaths.from_env().logs
     try:
         logs.mkdir(parents=True, exist_ok=True)
@@ -112,4 +121,4 @@ def _write_log(exc: BaseException) -> str:
             fh.write("".join(traceback.format_exception(exc)))
         return str(path)
     except OSError:
-        return "(no log: the home is not writable)"
+        return None

@@ -24,7 +24,7 @@ def update_cmd(home: Home, names: tuple[str, ...], yes: bool, dry_run: bool, for
     def confirm(plans: list[UpdatePlan]) -> bool:
         if not as_json:
             for plan in plans:
-                if plan.status in ("changed", "modified-locally"):
+                if plan.status == "changed":
                     click.secho(f"== {plan.id} ({plan.status})", bold=True)
                     color_diff(plan.diff)
         if dry_run:
@@ -42,14 +42,19 @@ def update_cmd(home: Home, names: tuple[str, ...], yes: bool, dry_run: bool, for
                    "plans": [{"id": str(p.id), "status": p.status, "detail": p.detail,
                               "diff": p.diff} for p in result.plans]})
         return
-    for plan in result.plans:
-        if plan.status not in ("changed", "up-to-date"):
-            click.echo(f"{plan.id}: {plan.status}" + (f" ({plan.detail})" if plan.detail else ""),
-                       err=True)
+    attention = [p for p in result.plans if p.status not in ("changed", "up-to-date")]
+    for plan in attention:
+        if plan.diff:
+            click.secho(f"== {plan.id} ({plan.status}, not applied)", bold=True)
+            color_diff(plan.diff)
+        click.echo(f"{plan.id}: {plan.status}" + (f" ({plan.detail})" if plan.detail else ""),
+                   err=True)
     changed = sum(p.status == "changed" for p in result.plans)
     if result.applied:
         click.echo(f"Updated {plural(len(result.applied), 'artifact')} ({result.commit[:10]})")
     elif changed:
         click.echo(f"{plural(changed, 'artifact')} can be updated; nothing applied")
+    elif attention:
+        click.echo(f"Nothing updated; {plural(len(attention), 'artifact')} need attention (above)")
     else:
         click.echo("Everything is up to date")

@@ -29,7 +29,8 @@ class ArtifactType(StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> ArtifactType:
-        key = text.strip().lower().rstrip("s") if text.lower() != "mcp" else "mcp"
+        key = text.strip().lower()
+        key = key if key == "mcp" else key.removesuffix("s")
         for member in cls:
             if member.value == key:
                 return member
@@ -74,9 +75,9 @@ class ArtifactId:
     name: str
 
     def __post_init__(self) -> None:
-        ns, _, base = self.name.rpartition(":")
+        ns, sep, base = self.name.rpartition(":")
         check_part(base)
-        if ns:
+        if sep:
             check_part(ns, "namespace")
 
     @property

@@ -14,6 +14,7 @@ from typing import Any
 from skillmeat.model.diagnostics import Diagnostic, warning
 
 _BOM = "\ufeff"
+_BLOCK = re.compile(r"^([|>])[-+]?\d?\s*(#.*)?$")
 _KEY_LINE = re.compile(r"^([A-Za-z0-9_][A-Za-z0-9_.-]*)\s*:(.*)$")
 
 
@@ -121,14 +122,18 @@ def _lenient(lines: list[str]) -> dict[str, Any]:
     """Top-level ``key: value`` pairs, for frontmatter YAML cannot read."""
     out: dict[str, Any] = {}
     key: str | None = None
+    sep = " "
     for line in lines:
         m = _KEY_LINE.match(line)
         if m:
-            key = m.group(1)
-            out[key] = _unquote(m.group(2).strip())
+            key, value = m.group(1), m.group(2).strip()
+            block = _BLOCK.match(value)
+            sep = "\n" if block and block.group(1) == "|" else " "
+            out[key] = "" if block else _unquote(value)
         elif key is not None and line.startswith((" ", "\t")) and line.strip():
             prev = out[key]
-            out[key] = f"{prev} {line.strip()}".strip() if isinstance(prev, str) else prev
+            if isinstance(prev, str):
+                out[key] = f"{prev}{sep if prev else ''}{line.strip()}"
     return out
 
 

@@ -162,7 +162,7 @@ def check_mcp(data: dict[str, Any], path: str) -> list[Diagnostic]:
     transport = data.get("transport", "stdio" if "command" in data else None)
     if transport not in MCP_TRANSPORTS:
         return [error(path, 1, "bad-transport",
-                      f"transport {transport!r} is not one of stdio, http, sse, ws")]
+                      f"transport {transport!r} is not one of stdio, http (streamable-http), sse, ws")]
     if transport == "stdio":
         if not isinstance(data.get("command"), str) or not data["command"]:
             return [error(path, 1, "no-command", "a stdio server needs a 'command'")]
@@ -170,7 +170,7 @@ def check_mcp(data: dict[str, Any], path: str) -> list[Diagnostic]:
         if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
             return [error(path, 1, "bad-args", "'args' must be an array of strings")]
     elif not isinstance(data.get("url"), str) or not data["url"]:
-        return [error(path, 1, "no-url", f"a {transport} server needs a 'url'")]
+        return [error(path, 1, "no-url", f"an {transport} server needs a 'url'")]
     for table in ("env", "headers"):
         value = data.get(table, {})
         if not isinstance(value, dict):

@@ -101,7 +101,7 @@ def add(
     spec = parse_source(source, ref)
     force = selection.types[0] if len(selection.types) == 1 else None
     with home.lock(), fetch(spec) as fetched:
-        store.manifest()  # a malformed manifest stops us before anything is written
+        manifest = store.manifest()  # a malformed manifest stops us before anything is written
         lock = store.lock()
         tree, found = open_source(fetched, force)
         result = AddResult(spec.text, found.layout, warnings=list(found.notes))
@@ -126,10 +126,16 @@ def add(
         if new and not dry_run:
             with store.change() as txn:
                 write_candidates(txn, tree, [c for c, _ in new], progress)
-                entries = {str(c.id): ManifestEntry(Upstream(spec.text, upstream_path(fetched, c),
-                                                             spec.ref), tags=tuple(tags))
-                           for c, _ in new}
-                txn.write(MANIFEST_NAME, render_manifest_update(store.manifest_path, add=entries))
+                entries = {}
+                for cand, _ in new:
+                    old = manifest.artifacts.get(str(cand.id), ManifestEntry())
+                    upstream = Upstream(spec.text, upstream_path(fetched, cand), spec.ref)
+                    merged = tuple(dict.fromkeys([*old.tags, *tags]))
+                    entries[str(cand.id)] = ManifestEntry(upstream, old.pin, merged)
+                known = {k: v for k, v in entries.items() if k in manifest.artifacts}
+                fresh = {k: v for k, v in entries.items() if k not in manifest.artifacts}
+                txn.write(MANIFEST_NAME, render_manifest_update(store.manifest_path, add=fresh,
+                                                                replace=known))
                 for cand, digest in new:
                     lock[str(cand.id)] = LockEntry(digest, spec.text, upstream_path(fetched, cand),
                                                    fetched.commit, cand.version)

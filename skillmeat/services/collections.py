@@ -35,9 +35,16 @@ def init_collection(home: Home, path: Path, name: str | None = None) -> Collecti
     """Make ``path`` a collection repository (creating it if needed) and register it."""
     path = path.absolute()
     name = check_part(name or path.name, "collection name")
-    if (path / MANIFEST_NAME).exists():
-        raise ConflictError(f"{path} is already a collection", hint="use it as it is")
     known = home.collections()
+    if (path / MANIFEST_NAME).exists():
+        if home.name_for(path) is not None:
+            raise ConflictError(f"{path} is already a collection", hint="use it as it is")
+        if name in known:
+            raise ConflictError(f"a collection named '{name}' already exists at {known[name]}",
+                                hint="pass --name to choose another name")
+        with home.lock():
+            home.config.register(name, path)  # a collection forgotten earlier: known again
+        return CollectionStore.open(name, path)
     if name in known and known[name].resolve() != path.resolve():
         raise ConflictError(f"a collection named '{name}' already exists at {known[name]}",
                             hint="pass --name to choose another name")
@@ -59,8 +66,8 @@ def init_collection(home: Home, path: Path, name: str | None = None) -> Collecti
 def create_collection(home: Home, name: str) -> CollectionStore:
     check_part(name, "collection name")
     path = home.paths.collections / name
-    if path.exists():
-        raise ConflictError(f"collection '{name}' already exists at {path}")
+    if path.exists() and not (path / MANIFEST_NAME).is_file():
+        raise ConflictError(f"{path} exists and is not a collection", hint="move it away first")
     return init_collection(home, path, name)
 
 
@@ -88,6 +95,10 @@ def remove_collection(home: Home, name: str, *, delete: bool = False) -> Path:
         if delete:
             if not (path / MANIFEST_NAME).is_file():
                 raise BadInputError(f"{path} does not look like a collection; not deleting it")
+            if path.resolve().parent != home.paths.collections.resolve():
+                raise BadInputError(
+                    f"{path} was not created by `skillmeat collection create`; not deleting it",
+                    hint="remove it without --delete, then delete the directory yourself")
             shutil.rmtree(path)
         home.config.unregister(name)
     return path

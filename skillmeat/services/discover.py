@@ -89,7 +89,7 @@ def discover_file(tree: Tree, name: str, type_: ArtifactType | None, parent: str
     if guessed is None or guessed is ArtifactType.SKILL:
         raise BadInputError(
             f"cannot tell what kind of artifact {name} is",
-            hint="pass --type command, agent, hook or mcp",
+            hint="pass --type command, agent, hook or mcp (or put it in a commands/ or agents/ folder)",
         )
     _add_single(tree, name, guessed, "", stem, out)
     return out
@@ -123,6 +123,9 @@ def _marketplace(tree: Tree, files: set[str], out: Discovery) -> None:
     if not isinstance(plugins, list):
         out.notes.append(warning(path, 1, "bad-marketplace", "'plugins' is not a list"))
         return
+    market = data.get("metadata")
+    root = market.get("pluginRoot") if isinstance(market, dict) else data.get("pluginRoot")
+    root = root if isinstance(root, str) else ""
     for entry in plugins:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             out.notes.append(warning(path, 1, "bad-plugin", "a plugin entry has no name"))
@@ -135,7 +138,7 @@ def _marketplace(tree: Tree, files: set[str], out: Discovery) -> None:
                 f"plugin '{entry['name']}' comes from a remote source ({kind}); "
                 "not fetched: add it with its own URL"))
             continue
-        base = posixpath.normpath(posixpath.join(data.get("pluginRoot", ""), source))
+        base = posixpath.normpath(posixpath.join(root, source))
         prefix = "" if base == "." else base.strip("/") + "/"
         if prefix.startswith("../"):
             out.notes.append(warning(path, 1, "bad-plugin", f"plugin '{entry['name']}' points "

@@ -41,10 +41,13 @@ def snapshot(
     """
     name = check_part(name or time.strftime("%Y%m%d-%H%M%S", time.gmtime()), "snapshot name")
     with home.lock():
+        ref = SNAPSHOT_PREFIX + name
+        if key is None and ref in store.repo.refs(SNAPSHOT_PREFIX):
+            raise ConflictError(f"snapshot '{name}' already exists",
+                                hint="choose another --name (signed snapshots can be extended)")
         changed = store.repo.dirty_paths(TRACKED)
         msg = message or f"Snapshot {name}"
         commit = store.repo.commit_paths(changed, msg, allow_empty=True)
-        ref = SNAPSHOT_PREFIX + name
         if key is None:
             store.repo.set_ref(ref, commit)
         else:
@@ -98,7 +101,11 @@ def rollback(home: Home, store: CollectionStore, rev: str, *, force: bool = Fals
                 f"{' ...' if len(dirty) > 3 else ''})",
                 hint="run `skillmeat snapshot` first, or pass --force to discard them",
             )
-        if store.repo.tree_id(target) == store.repo.tree_id("HEAD"):
+        for rel in dirty:  # --force: what is not committed goes, tracked or not
+            path = store.path / rel
+            if path.is_file() and rel not in store.repo.files_at("HEAD"):
+                path.unlink()
+        if store.repo.tree_id(target) == store.repo.tree_id("HEAD") and not dirty:
             return store.repo.head() or target
         short = re.sub(r"[^0-9a-f]", "", target)[:12]
         return store.repo.restore(target, f"Roll back to {short} ({rev})")

@@ -95,6 +95,8 @@ def _score(entry: dict[str, Any], terms: list[str]) -> Hit | None:
             return None  # every word must match somewhere
         score += s
         where.add(place)
+    if len(terms) > 1 and "-".join(terms) in (base, name):
+        score += 100.0  # "backend architect" names backend-architect
     return Hit(entry, score, tuple(sorted(where))) if terms else None
 
 

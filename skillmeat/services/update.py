@@ -69,7 +69,7 @@ def update(
             if not entry.upstream.is_set:
                 result.plans.append(UpdatePlan(aid, "no-upstream", detail="added without a source"))
             elif entry.pin:
-                result.plans.append(UpdatePlan(aid, "pinned", detail="pinned in skillmeat.toml"))
+                result.plans.append(UpdatePlan(aid, "pinned", detail="pin = true in skillmeat.toml"))
             else:
                 by_source.setdefault((entry.upstream.source, entry.upstream.ref), []).append(aid)
         work = store.worktree()

@@ -30,7 +30,7 @@ class Report:
         return sum(d.level == "warning" for d in self.diagnostics)
 
 
-def validate_path(path: Path, *, strict: bool = False) -> Report:
+def validate_path(path: Path, *, strict: bool = False, type_: ArtifactType | None = None) -> Report:
     """Check every artifact under ``path`` (any layout) or the one file it is."""
     if not path.exists():
         raise SourceError(str(path), "no such file or directory")
@@ -39,7 +39,7 @@ def validate_path(path: Path, *, strict: bool = False) -> Report:
         path = path.parent  # a skill is its folder
     if path.is_file():
         tree = FsTree(path.parent, only=[path.name])
-        found = discover_file(tree, path.name, _type_of_file(path), str(path.parent))
+        found = discover_file(tree, path.name, type_ or _type_of_file(path), str(path.parent))
         report = Report(str(path.parent))
     else:
         tree = FsTree(path)
@@ -91,7 +91,10 @@ def _manifest(path: Path) -> list[Diagnostic]:
         Manifest.from_dict(data, MANIFEST_NAME)
     except tomllib.TOMLDecodeError as exc:
         return [error(MANIFEST_NAME, getattr(exc, "lineno", 1) or 1, "bad-manifest", str(exc))]
-    except (ConfigError, UnicodeDecodeError, OSError) as exc:
+    except ConfigError as exc:
+        detail = exc.message.removeprefix(f"{MANIFEST_NAME}: ")
+        return [error(MANIFEST_NAME, 1, "bad-manifest", detail)]
+    except (UnicodeDecodeError, OSError) as exc:
         return [error(MANIFEST_NAME, 1, "bad-manifest", str(exc))]
     return []
 

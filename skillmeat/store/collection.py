@@ -8,7 +8,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skillmeat.model.artifact import ArtifactId, ids_from_paths
 from skillmeat.model.errors import NotFoundError
@@ -17,7 +17,9 @@ from skillmeat.store import manifest as manifest_io
 from skillmeat.store.files import atomic_write, prune_empty_dirs
 from skillmeat.store.gitrepo import GitRepo
 from skillmeat.store.tree import FsTree, GitTree
-from skillmeat.store.trust import TrustDir
+
+if TYPE_CHECKING:
+    from skillmeat.store.trust import TrustDir
 
 INDEX_VERSION = 3
 
@@ -59,6 +61,8 @@ class CollectionStore:
 
     @property
     def trust(self) -> TrustDir:
+        from skillmeat.store.trust import TrustDir
+
         return TrustDir(self.path / ".skillmeat", f"collection {self.name}")
 
     def worktree(self) -> FsTree:
@@ -114,22 +118,23 @@ class WorktreeChange:
         self.root = store.path
         self.touched: list[str] = []
         self._backup = Path(store.repo.repo.path) / "skillmeat" / f"txn-{os.getpid()}"
-        self._saved: dict[str, bool] = {}
+        self._saved: dict[str, int] = {}  # rel -> backup number, or -1 when it did not exist
         self.committed: str | None = None
 
     def _save(self, rel: str, *, copy: bool = False) -> None:
         if rel in self._saved:
             return
         src = self.root / rel
-        exists = src.exists() or src.is_symlink()
-        if exists:
-            dst = self._backup / rel
+        number = -1
+        if src.exists() or src.is_symlink():
+            number = len(self._saved)
+            dst = self._backup / str(number)
             dst.parent.mkdir(parents=True, exist_ok=True)
             if copy:
                 shutil.copy2(src, dst)
             else:
                 os.replace(src, dst)
-        self._saved[rel] = exists
+        self._saved[rel] = number
         self.touched.append(rel)
 
     def write(self, rel: str, data: bytes | str, *, executable: bool = False) -> None:
@@ -166,9 +171,9 @@ class WorktreeChange:
                 shutil.rmtree(path)
             elif path.exists() or path.is_symlink():
                 path.unlink()
-            if self._saved[rel]:
+            if self._saved[rel] >= 0:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self._backup / rel, path)
+                os.replace(self._backup / str(self._saved[rel]), path)
             else:
                 prune_empty_dirs(path.parent, self.root)
         shutil.rmtree(self._backup, ignore_errors=True)

@@ -57,14 +57,17 @@ class GitRepo:
         return cls(path)
 
     def signature(self) -> Any:
+        """Who commits, resolved as git does: environment, repo config, global config, SkillMeat."""
         pygit2 = _pygit2()
-        try:
-            sig = self.repo.default_signature
-        except (KeyError, pygit2.GitError):
-            sig = None
-        if sig is None:
-            sig = pygit2.Signature(*DEFAULT_AUTHOR, int(time.time()), 0)
-        return sig
+        configs = [pygit2.Config(os.path.join(self.repo.path, "config"))]
+        extra = os.environ.get("GIT_CONFIG_GLOBAL")  # libgit2 itself ignores this variable
+        if extra and os.path.isfile(extra):
+            configs.append(pygit2.Config(extra))
+        configs.append(self.repo.config)
+        name = os.environ.get("GIT_AUTHOR_NAME") or _config(configs, "user.name") or DEFAULT_AUTHOR[0]
+        email = (os.environ.get("GIT_AUTHOR_EMAIL") or _config(configs, "user.email")
+                 or DEFAULT_AUTHOR[1])
+        return pygit2.Signature(name, email, int(time.time()), _utc_offset())
 
     def head(self) -> str | None:
         if self.repo.head_is_unborn:
@@ -180,7 +183,8 @@ class GitRepo:
     def diff(self, old: str | None, new: str | None, paths: list[str] | None = None) -> str:
         """A unified diff between two commits (None for old = empty, None for new = work tree)."""
         pygit2 = _pygit2()
-        flags = pygit2.GIT_DIFF_INCLUDE_UNTRACKED | pygit2.GIT_DIFF_RECURSE_UNTRACKED_DIRS
+        flags = (pygit2.GIT_DIFF_INCLUDE_UNTRACKED | pygit2.GIT_DIFF_RECURSE_UNTRACKED_DIRS
+                 | pygit2.GIT_DIFF_SHOW_UNTRACKED_CONTENT)
         kwargs: dict[str, Any] = {"flags": flags}
         old_tree = self.repo[self.resolve(old)].tree if old else None
         if new is None:
@@ -223,6 +227,21 @@ class GitRepo:
             if name.startswith(prefix):
                 out[name] = str(self.repo.references[name].resolve().target)
         return out
+
+
+def _config(configs: list[Any], key: str) -> str | None:
+    for config in configs:
+        try:
+            value = config[key]
+        except (KeyError, ValueError):
+            continue
+        if value:
+            return str(value)
+    return None
+
+
+def _utc_offset() -> int:
+    return int(-time.timezone / 60 if not time.localtime().tm_isdst else -time.altzone / 60)
 
 
 def _patch_matches(patch: Any, paths: list[str] | None) -> bool:

@@ -6,15 +6,18 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skillmeat.model.errors import NotFoundError
 from skillmeat.model.manifest import MANIFEST_NAME
 from skillmeat.store.collection import CollectionStore
 from skillmeat.store.config import UserConfig
 from skillmeat.store.files import process_lock
-from skillmeat.store.keystore import KeyStore
 from skillmeat.store.paths import HomePaths
-from skillmeat.store.trust import TrustDir
+
+if TYPE_CHECKING:
+    from skillmeat.store.keystore import KeyStore
+    from skillmeat.store.trust import TrustDir
 
 
 class Home:
@@ -30,10 +33,14 @@ class Home:
 
     @property
     def keys(self) -> KeyStore:
+        from skillmeat.store.keystore import KeyStore
+
         return KeyStore(self.paths.keys)
 
     @property
     def trust(self) -> TrustDir:
+        from skillmeat.store.trust import TrustDir
+
         return TrustDir(self.paths.trust, "user trust")
 
     @contextlib.contextmanager

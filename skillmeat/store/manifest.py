@@ -8,11 +8,10 @@ sorted, one table per artifact, diff-friendly.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
-from skillmeat.model import toml_text
+from skillmeat.model import toml_edit, toml_text
 from skillmeat.model.errors import ConfigError
 from skillmeat.model.manifest import LOCK_FORMAT, LockEntry, Manifest, ManifestEntry
 
@@ -36,6 +35,8 @@ def render_new_manifest(name: str, description: str = "") -> str:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -59,10 +60,25 @@ def render_manifest_update(
     remove: set[str] | None = None,
     replace: dict[str, ManifestEntry] | None = None,
 ) -> str:
-    """The manifest's new text after the given entry changes, comments kept."""
+    """The manifest's new text after the given entry changes, every comment kept in place."""
+    import tomllib
+
     text = path.read_text(encoding="utf-8")
+    _check(text, path)
     if remove or replace:
-        text = _tomlkit_edit(text, remove or set(), replace or {})
+        sections = toml_edit.split(text)
+        for aid in remove or set():
+            toml_edit.remove_table(sections, ("artifacts", aid))
+        for aid, entry in (replace or {}).items():
+            section = toml_edit.find(sections, ("artifacts", aid))
+            if section is None:
+                add = {**(add or {}), aid: entry}
+            else:
+                toml_edit.set_keys(section, entry.to_dict())
+        text = toml_edit.join(sections)
+        if aid_left := _left_behind(text, remove or set()):
+            raise ConfigError(str(path), f"cannot remove artifacts.\"{aid_left}\": it is not "
+                              "written as its own [artifacts.\"...\"] table", hint="edit it by hand")
     for aid, entry in (add or {}).items():
         data = entry.to_dict()
         if not data:
@@ -70,37 +86,28 @@ def render_manifest_update(
         if not text.endswith("\n"):
             text += "\n"
         text += "\n" + toml_text.table(["artifacts", aid], data)
-    tomllib.loads(text)  # never write a manifest we cannot read back
+    try:
+        tomllib.loads(text)  # never write a manifest we cannot read back
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"edit would leave invalid TOML ({exc})",
+                          hint="fix the file by hand and retry") from None
     return text
 
 
-def _tomlkit_edit(text: str, remove: set[str], replace: dict[str, ManifestEntry]) -> str:
-    import tomlkit
+def _check(text: str, path: Path) -> None:
+    import tomllib
 
-    doc = tomlkit.parse(text)
-    arts: Any = doc.get("artifacts")
-    if arts is None:
-        return text if not replace else text + _append_tables(replace)
-    for aid in remove:
-        if aid in arts:
-            del arts[aid]
-    missing: dict[str, ManifestEntry] = {}
-    for aid, entry in replace.items():
-        data = entry.to_dict()
-        if aid in arts:
-            table = arts[aid]
-            for key in [k for k in table if k not in data]:
-                del table[key]
-            for key, val in data.items():
-                if table.get(key) != val:
-                    table[key] = val
-        elif data:
-            missing[aid] = entry
-    return tomlkit.dumps(doc) + _append_tables(missing)
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"invalid TOML: {exc}", hint="fix the file and retry") from None
 
 
-def _append_tables(entries: dict[str, ManifestEntry]) -> str:
-    return "".join("\n" + toml_text.table(["artifacts", a], e.to_dict()) for a, e in entries.items())
+def _left_behind(text: str, removed: set[str]) -> str | None:
+    import tomllib
+
+    arts = tomllib.loads(text).get("artifacts", {})
+    return next((a for a in sorted(removed) if isinstance(arts, dict) and a in arts), None)
 
 
 def load_lock(path: Path) -> dict[str, LockEntry]:

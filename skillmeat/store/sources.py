@@ -79,8 +79,14 @@ def _local_commit(path: Path) -> str:
         return ""
     try:
         repo = pygit2.Repository(found)
-        if repo.head_is_unborn:
+        if repo.head_is_unborn or repo.workdir is None:
             return ""
+        rel = os.path.relpath(path.resolve(), os.path.realpath(repo.workdir)).replace(os.sep, "/")
+        prefix = "" if rel == "." else rel.rstrip("/") + ("" if path.is_file() else "/")
+        for changed, flags in repo.status().items():
+            if flags != pygit2.GIT_STATUS_IGNORED and (not prefix or changed == rel
+                                                      or changed.startswith(prefix)):
+                return ""  # the copied files are not what HEAD holds
         return str(repo.head.target)
     except pygit2.GitError:
         return ""

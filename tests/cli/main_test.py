@@ -57,7 +57,7 @@ def test_unexpected_error_exits_3_and_logs_traceback(
     def boom() -> None:
         raise RuntimeError("kaboom")
 
-    monkeypatch.setitem(cli_main.COMMANDS, "boom", "tests.cli.main_test:_BOOM")
+    monkeypatch.setitem(cli_main.COMMANDS, "boom", ("tests.cli.main_test:_BOOM", "boom"))
     monkeypatch.setattr(sys.modules[__name__], "_BOOM", boom, raising=False)
     assert cli_main.run(["boom"]) == 3
     err = capsys.readouterr().err
@@ -73,7 +73,7 @@ def test_keyboard_interrupt_exits_130(
     def slow() -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(cli_main.COMMANDS, "slow", "tests.cli.main_test:_SLOW")
+    monkeypatch.setitem(cli_main.COMMANDS, "slow", ("tests.cli.main_test:_SLOW", "slow"))
     monkeypatch.setattr(sys.modules[__name__], "_SLOW", slow, raising=False)
     assert cli_main.run(["slow"]) == 130
 

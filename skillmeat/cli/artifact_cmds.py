@@ -63,6 +63,8 @@ def add_cmd(home: Home, source: str, types: tuple[str, ...], names: tuple[str, .
     summary += f" from {result.source} [{result.layout}]"
     if result.unchanged:
         summary += f"; {len(result.unchanged)} already present"
+    if result.retagged:
+        summary += f" ({len(result.retagged)} newly tagged)"
     summary += f"; {plural(len(result.warnings), 'warning')}"
     if dry_run:
         for aid in result.added:

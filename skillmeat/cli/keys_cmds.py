@@ -215,6 +215,7 @@ def rotate_cmd(home: Home, name: str | None, new_name: str, passphrase: bool) ->
     click.echo(f"Rotated {result.old.fingerprint} -> {result.new.fingerprint}")
     click.echo(f"Rotation statement: {result.statement}")
     click.echo("Share it: copy it into your team collection's .skillmeat/rotations/ and push.")
+    click.echo(f"If git signs with the old key: skillmeat keys git-setup {result.new.name}")
 
 
 @keys_group.command("git-setup")

@@ -33,9 +33,16 @@ COMMANDS = {
     "history": ("skillmeat.cli.history_cmds:history_cmd", "Show the collection's history."),
     "rollback": ("skillmeat.cli.history_cmds:rollback_cmd", "Restore an earlier state as a new commit."),
     "validate": ("skillmeat.cli.validate_cmd:validate_cmd", "Validate artifacts (file:line: level: ...)."),
+    "deploy": ("skillmeat.cli.deploy_cmds:deploy_cmd", "Deploy artifacts into a project."),
+    "undeploy": ("skillmeat.cli.deploy_cmds:undeploy_cmd", "Remove deployed artifacts."),
+    "status": ("skillmeat.cli.deploy_cmds:status_cmd", "Drift between collection and projects."),
+    "project": ("skillmeat.cli.deploy_cmds:project_group", "Register, list, forget projects."),
+    "sync": ("skillmeat.cli.deploy_cmds:sync_cmd", "Sync edits both ways, three-way merged."),
     "keys": ("skillmeat.cli.keys_cmds:keys_group", "Signing keys, trust, revocation, rotation."),
     "verify-ref": ("skillmeat.cli.refs_cmds:verify_ref_cmd", "Verify every commit of a signed ref."),
     "log": ("skillmeat.cli.refs_cmds:log_cmd", "Show a signed ref with signer and status."),
+    "analytics": ("skillmeat.cli.analytics_cmds:analytics_group",
+                  "Usage analytics: usage, top, trends, cleanup, import."),
 }
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from skillmeat.cli.output import emit_json, json_option
+from skillmeat.model.errors import SignatureError
 from skillmeat.services import refs as refsvc
 from skillmeat.store.home import Home
 
@@ -55,3 +56,6 @@ def log_cmd(home: Home, ref: str | None, limit: int, list_refs: bool, as_json: b
         else:
             status = click.style("BAD", fg="red") + f" {e.problem}"
         click.echo(f"{e.commit.id[:12]}  {status}  {e.commit.summary}")
+    bad = sum(not e.ok for e in entries)
+    if bad:
+        raise SignatureError(refsvc.full_ref(ref), f"{bad} commit(s) do not verify (BAD above)")

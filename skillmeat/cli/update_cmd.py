@@ -7,6 +7,7 @@ import sys
 import click
 
 from skillmeat.cli.output import color_diff, emit_json, json_option, plural
+from skillmeat.model.errors import SkillmeatError
 from skillmeat.services.update import UpdatePlan, update
 from skillmeat.store.home import Home
 
@@ -55,6 +56,7 @@ def update_cmd(home: Home, names: tuple[str, ...], yes: bool, dry_run: bool, for
     elif changed:
         click.echo(f"{plural(changed, 'artifact')} can be updated; nothing applied")
     elif attention:
-        click.echo(f"Nothing updated; {plural(len(attention), 'artifact')} need attention (above)")
+        raise SkillmeatError(f"nothing updated: {plural(len(attention), 'artifact')} "
+                             f"{'needs' if len(attention) == 1 else 'need'} attention (see above)")
     else:
         click.echo("Everything is up to date")

@@ -16,7 +16,6 @@ from typing import Any
 from skillmeat.model.errors import BadInputError
 from skillmeat.model.sshkeys import PublicKey
 
-_OPTION = re.compile(r'([A-Za-z-]+)(?:="([^"]*)")?(?:,|$)')
 _TIME = re.compile(r"^\d{8}(\d{4}(\d{2})?)?Z?$")
 
 
@@ -70,8 +69,14 @@ def parse_time(text: str) -> datetime.datetime:
     return datetime.datetime.strptime(digits, "%Y%m%d%H%M%S").replace(tzinfo=datetime.UTC)
 
 
+KNOWN_OPTIONS = frozenset({"namespaces", "valid-after", "valid-before", "cert-authority"})
+OTHER_KEY_TYPES = ("ssh-rsa ", "ssh-dss ", "ecdsa-sha2-", "sk-ecdsa-", "sk-ssh-ed25519")
+_NAMESPACE = re.compile(r"^[A-Za-z0-9._*?-]+$")
+
+
 def parse_line(line: str, where: str = "allowed_signers") -> AllowedSigner | None:
-    """One line; None for blank lines, comments and keys SkillMeat does not use."""
+    """One line; None for blank lines, comments and other key types (valid for ssh-keygen,
+    never SkillMeat's). Anything ssh-keygen would refuse is refused here too."""
     text = line.strip()
     if not text or text.startswith("#"):
         return None
@@ -80,11 +85,12 @@ def parse_line(line: str, where: str = "allowed_signers") -> AllowedSigner | Non
     options: dict[str, str] = {}
     if rest and not rest.startswith(("ssh-", "ecdsa-", "sk-")):
         opt_text, _, rest = _split_options(rest)
-        for m in _OPTION.finditer(opt_text):
-            if m.group(1):
-                options[m.group(1).lower()] = m.group(2) or ""
+        options = _options(opt_text, where)
+    if rest.startswith(OTHER_KEY_TYPES):
+        return None
     if not rest.startswith("ssh-ed25519 "):
-        return None  # another key type: valid for ssh-keygen, never ours
+        raise BadInputError(f"{where}: not an allowed-signers line (principals [options] key)",
+                            hint="fix or remove that line")
     try:
         key = PublicKey.parse(rest)
     except BadInputError as exc:
@@ -95,6 +101,45 @@ def parse_line(line: str, where: str = "allowed_signers") -> AllowedSigner | Non
     namespaces = tuple(n for n in options.get("namespaces", "").split(",") if n)
     return AllowedSigner(tuple(p for p in principals.split(",") if p), key, namespaces,
                          options.get("valid-after", ""), options.get("valid-before", ""))
+
+
+def _options(text: str, where: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in _split_commas(text):
+        name, eq, value = item.partition("=")
+        name = name.lower()
+        if name not in KNOWN_OPTIONS:
+            raise BadInputError(f"{where}: unknown option '{name}'",
+                                hint=f"allowed: {', '.join(sorted(KNOWN_OPTIONS))}")
+        if eq:
+            if len(value) < 2 or value[0] != '"' or value[-1] != '"' or '"' in value[1:-1]:
+                raise BadInputError(f"{where}: option {name} needs a \"quoted\" value")
+            value = value[1:-1]
+        out[name] = value
+    for ns in filter(None, out.get("namespaces", "").split(",")):
+        check_namespace(ns, where)
+    return out
+
+
+def check_namespace(ns: str, where: str = "namespaces") -> str:
+    if not _NAMESPACE.match(ns):
+        raise BadInputError(f"{where}: bad namespace '{ns}'",
+                            hint="use letters, digits, '.', '_', '-' (and * ? patterns)")
+    return ns
+
+
+def _split_commas(text: str) -> list[str]:
+    parts, current, quoted = [], "", False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return [p for p in parts if p]
 
 
 def _split_options(text: str) -> tuple[str, str, str]:

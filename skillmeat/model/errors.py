@@ -53,6 +53,7 @@ class SourceError(SkillmeatError):
     def __init__(self, source: str, detail: str, *, hint: str | None = None) -> None:
         super().__init__(f"cannot read source {source}: {detail}", hint=hint)
         self.source = source
+        self.detail = detail
 
 
 class ConflictError(SkillmeatError):

@@ -73,8 +73,10 @@ class Manifest:
     @classmethod
     def from_dict(cls, data: dict[str, Any], path: str) -> Manifest:
         coll = data.get("collection")
-        if not isinstance(coll, dict) or not isinstance(coll.get("name"), str):
+        if not isinstance(coll, dict) or "name" not in coll:
             raise ConfigError(path, "missing [collection] name", hint="add: [collection] name = \"...\"")
+        if not isinstance(coll["name"], str):
+            raise ConfigError(path, "[collection] name must be a string")
         arts = data.get("artifacts", {})
         if not isinstance(arts, dict):
             raise ConfigError(path, "'artifacts' must be a table")

@@ -42,11 +42,17 @@ class Section:
 
 
 def split(text: str) -> list[Section]:
+    """Sections at table headers; a header's lead is the comment block right above it
+    (no blank line between); other comments and blank lines stay where they are."""
     sections = [Section()]
     pending: list[str] = []
     for line in text.split("\n"):
         if _HEADER.match(line):
-            sections.append(Section(pending, line))
+            cut = len(pending)
+            while cut and pending[cut - 1].lstrip().startswith("#"):
+                cut -= 1
+            sections[-1].body += pending[:cut]
+            sections.append(Section(pending[cut:], line))
             pending = []
         elif not line.strip() or line.lstrip().startswith("#"):
             pending.append(line)
@@ -62,8 +68,14 @@ def join(sections: list[Section]) -> str:
 
 
 def remove_table(sections: list[Section], path: tuple[str, ...]) -> bool:
+    """Drop a table's header, its attached comment block and its keys; any other comment
+    or blank line in it stays (moved to the section above), so no user note is lost."""
     for i, s in enumerate(sections):
-        if s.path() == path:
+        if s.path() == path and i > 0:
+            spans = _key_spans(s.body)
+            in_value = {n for start, (_k, end) in spans.items() for n in range(start, end)}
+            kept = [ln for n, ln in enumerate(s.body) if n not in in_value]
+            sections[i - 1].body += kept
             del sections[i]
             return True
     return False

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from skillmeat.model.artifact import ArtifactId, ArtifactType
-from skillmeat.model.diagnostics import Diagnostic
+from skillmeat.model.diagnostics import Diagnostic, warning
 from skillmeat.model.errors import BadInputError, ConflictError, NotFoundError
 from skillmeat.model.manifest import LOCK_NAME, MANIFEST_NAME, LockEntry, ManifestEntry, Upstream
 from skillmeat.services.discover import Candidate, Discovery, discover, discover_file
@@ -40,6 +40,7 @@ class AddResult:
     layout: str
     added: list[ArtifactId] = field(default_factory=list)
     unchanged: list[ArtifactId] = field(default_factory=list)
+    retagged: list[str] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     commit: str = ""
 
@@ -105,9 +106,12 @@ def add(
         lock = store.lock()
         tree, found = open_source(fetched, force)
         result = AddResult(spec.text, found.layout, warnings=list(found.notes))
+        result.warnings += [warning(p, 1, "skipped", "skipped: a symlink leading outside the "
+                                    "source, or not a regular file") for p in tree.skipped]
         picked = select(found.candidates, selection, choose)
         if not picked:
-            raise NotFoundError(f"no artifacts found in {spec.text}",
+            why = f" ({found.notes[0].message})" if found.notes else ""
+            raise NotFoundError(f"no artifacts found in {spec.text}{why}",
                                 hint="point at a skill, a .claude/ directory or a marketplace")
         existing = store.artifacts_in_worktree()
         work = store.worktree()
@@ -123,10 +127,14 @@ def add(
             new.append((cand, digest))
             result.warnings += _one_per_file(cand.diagnostics)
         result.added = [c.id for c, _ in new]
-        if new and not dry_run:
+        retag = {str(a): manifest.artifacts.get(str(a), ManifestEntry()) for a in result.unchanged}
+        retag = {k: ManifestEntry(e.upstream, e.pin, tuple(dict.fromkeys([*e.tags, *tags])))
+                 for k, e in retag.items() if not set(tags) <= set(e.tags)}
+        result.retagged = sorted(retag)
+        if (new or retag) and not dry_run:
             with store.change() as txn:
                 write_candidates(txn, tree, [c for c, _ in new], progress)
-                entries = {}
+                entries = dict(retag)
                 for cand, _ in new:
                     old = manifest.artifacts.get(str(cand.id), ManifestEntry())
                     upstream = Upstream(spec.text, upstream_path(fetched, cand), spec.ref)
@@ -140,10 +148,17 @@ def add(
                     lock[str(cand.id)] = LockEntry(digest, spec.text, upstream_path(fetched, cand),
                                                    fetched.commit, cand.version)
                 txn.write(LOCK_NAME, render_lock(lock))
-                noun = "artifact" if len(new) == 1 else "artifacts"
-                result.commit = txn.commit(f"Add {len(new)} {noun} from {spec.text}\n\n" +
-                                           "\n".join(f"- {c.id}" for c, _ in new))
+                result.commit = txn.commit(_add_message(new, retag, spec.text, tags))
         return result
+
+
+def _add_message(new: list[tuple[Candidate, str]], retag: dict[str, ManifestEntry], source: str,
+                 tags: Sequence[str]) -> str:
+    if not new:
+        return f"Tag {len(retag)} artifact(s) {', '.join(tags)}\n\n" + "\n".join(
+            f"- {a}" for a in retag)
+    noun = "artifact" if len(new) == 1 else "artifacts"
+    return f"Add {len(new)} {noun} from {source}\n\n" + "\n".join(f"- {c.id}" for c, _ in new)
 
 
 def _one_per_file(diags: Sequence[Diagnostic]) -> list[Diagnostic]:

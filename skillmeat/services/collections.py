@@ -80,8 +80,10 @@ def list_collections(home: Home) -> list[CollectionInfo]:
 
 
 def use_collection(home: Home, name: str) -> None:
-    if name not in home.collections():
+    known = home.collections()
+    if name not in known:
         raise NotFoundError(f"no collection named '{name}'", hint="see `skillmeat collection list`")
+    CollectionStore.open(name, known[name])  # a registered but missing collection is refused
     with home.lock():
         home.config.set_active(name)
 

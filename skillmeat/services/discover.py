@@ -218,7 +218,13 @@ def _standard_dirs(tree: Tree, files: set[str], prefix: str, ns: str, out: Disco
 
 
 def _collection_tree(tree: Tree, files: set[str], out: Discovery) -> None:
-    for aid, paths in sorted(ids_from_paths(sorted(files)).items()):
+    groups = ids_from_paths(sorted(files))
+    owned = {p for paths in groups.values() for p in paths}
+    for path in sorted(files - owned):
+        if path.split("/", 1)[0] in {t.directory for t in ArtifactType}:
+            out.notes.append(warning(path, 1, "skipped", "skipped: not part of a valid artifact "
+                                     "(names are letters, digits, '.', '_', '-')"))
+    for aid, paths in sorted(groups.items()):
         dest_root = aid.relpath
         files_plan = tuple(FilePlan(p, src=p) for p in sorted(paths))
         origin = dest_root

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from skillmeat.model.allowed_signers import AllowedSigner, parse_time
-from skillmeat.model.errors import BadInputError, NotFoundError
+from skillmeat.model.allowed_signers import AllowedSigner, check_namespace, parse_time
+from skillmeat.model.errors import BadInputError, NotFoundError, SignatureError
 from skillmeat.model.sshkeys import PrivateKey, PublicKey
 from skillmeat.services.trust import make_rotation
 from skillmeat.store import gitcli
@@ -63,7 +63,12 @@ def resolve(home: Home, ref: str | None) -> KeyInfo:
 
 
 def signing_key(home: Home, ref: str | None, passphrase: Passphrase) -> PrivateKey:
+    """The key to sign with; a key you revoked or rotated away is refused."""
     info = resolve(home, ref)
+    revoked = next((r for r in home.trust.revoked() if r.key.raw == info.public.raw), None)
+    if revoked is not None:
+        raise SignatureError(f"key '{info.name}'", f"revoked ({revoked.reason})",
+                             hint="sign with another key: `skillmeat keys default NAME`")
     return home.keys.load(info.name, passphrase)
 
 
@@ -108,6 +113,8 @@ class TrustRequest:
         for t in (self.valid_after, self.valid_before):
             if t:
                 parse_time(t)
+        for ns in self.namespaces:
+            check_namespace(ns, "--namespaces")
         if not self.principals or any(not p or " " in p for p in self.principals):
             raise BadInputError("a principal is required (e.g. an email address), without spaces")
         return AllowedSigner(self.principals, self.key, self.namespaces, self.valid_after,
@@ -166,6 +173,7 @@ def git_setup(home: Home, ref: str | None, passphrase: Passphrase, *, repo: Path
         protect_openssh_file(key_file, passphrase())
     trust = home.trust
     trust.dir.mkdir(parents=True, exist_ok=True)
+    principal = principal or gitcli.config_value("user.email", repo=repo)
     if principal and not any(s.key.raw == key.public.raw for s in trust.signers()):
         trust.add_signer(AllowedSigner((principal,), key.public))
     for path, header in ((trust.allowed_path, "# SkillMeat trust\n"),

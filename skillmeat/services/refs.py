@@ -27,12 +27,14 @@ def full_ref(name: str) -> str:
     return check_ref_name(name if name.startswith("refs/") else PREFIX + name)
 
 
-def verify_commit(commit: SignedCommit, trust: TrustSet,
-                  now: datetime.datetime | None = None) -> Verdict:
+def verify_commit(commit: SignedCommit, trust: TrustSet, now: datetime.datetime | None = None,
+                  *, historical: bool = False) -> Verdict:
+    """A commit's signature; ``historical`` for ancestors of an already verified tip."""
     what = f"commit {commit.id[:12]}"
     if commit.signature is None:
         raise SignatureError(what, "unsigned commit", hint="only signed commits are accepted here")
-    return verify(commit.signature, commit.payload, GIT_NAMESPACE, trust, now, what)
+    return verify(commit.signature, commit.payload, GIT_NAMESPACE, trust, now, what,
+                  historical=historical)
 
 
 @dataclass(frozen=True)
@@ -58,10 +60,10 @@ def log_ref(store: CollectionStore, trust: TrustSet, name: str, limit: int = 50)
     if tip is None:
         raise NotFoundError(f"no ref {ref} in collection '{store.name}'",
                             hint="see `skillmeat log --list`")
-    out = []
+    out: list[RefEntry] = []
     for commit in refs.walk(tip):
         try:
-            out.append(RefEntry(commit, verify_commit(commit, trust), ""))
+            out.append(RefEntry(commit, verify_commit(commit, trust, historical=bool(out)), ""))
         except SignatureError as exc:
             out.append(RefEntry(commit, None, exc.reason))
         if len(out) >= limit:

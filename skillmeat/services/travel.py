@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from skillmeat.model.errors import SignatureError, SkillmeatError
+from skillmeat.model.errors import SignatureError, SkillmeatError, SourceError
 from skillmeat.services.refs import trust_for, verify_commit
 from skillmeat.store import gitcli
 from skillmeat.store.collection import CollectionStore
@@ -27,7 +27,11 @@ class PullResult:
 
 def push(home: Home, store: CollectionStore, remote: str) -> list[gitcli.PushOutcome]:
     refs = RefStore(store.repo.repo).names()
-    outcomes = gitcli.push_refs(store.path, remote, refs)
+    try:
+        outcomes = gitcli.push_refs(store.path, remote, refs)
+    except SourceError as exc:
+        raise SkillmeatError(f"cannot push to remote {remote}: {exc.detail}",
+                             hint="check the remote's name or URL (git remote -v)") from None
     refused = [o for o in outcomes if not o.ok]
     if refused:
         detail = "; ".join(f"{o.ref}: {o.summary}" for o in refused)
@@ -42,7 +46,11 @@ def pull(home: Home, store: CollectionStore, remote: str) -> PullResult:
     with home.lock():
         _drop_quarantine(repo)
         try:
-            gitcli.fetch_refs(store.path, remote, PREFIX, QUARANTINE)
+            try:
+                gitcli.fetch_refs(store.path, remote, PREFIX, QUARANTINE)
+            except SourceError as exc:
+                raise SkillmeatError(f"cannot fetch from remote {remote}: {exc.detail}",
+                                     hint="check the remote's name or URL (git remote -v)") from None
             plan = _verify_incoming(home, store, refs)
             result = PullResult()
             for name, (old, new) in sorted(plan.items()):
@@ -73,9 +81,9 @@ def _verify_incoming(home: Home, store: CollectionStore,
             problems.append(f"{name}: the remote rewrote history (not a fast-forward of "
                             f"{old[:12]})")
             continue
-        for commit in refs.walk(new, stop=old):
+        for n, commit in enumerate(refs.walk(new, stop=old)):
             try:
-                verify_commit(commit, trust)
+                verify_commit(commit, trust, historical=n > 0)
             except SignatureError as exc:
                 problems.append(f"{name}: {exc.message}")
                 break

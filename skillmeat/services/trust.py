@@ -68,24 +68,34 @@ class TrustSet:
 
 def verify(
     armored: str | bytes, message: bytes, namespace: str, trust: TrustSet,
-    now: datetime.datetime | None = None, what: str = "signature",
+    now: datetime.datetime | None = None, what: str = "signature", *, historical: bool = False,
 ) -> Verdict:
-    """Signature valid, by a key trusted for ``namespace`` (directly or by rotation), not revoked."""
+    """Signature valid, by a key trusted for ``namespace`` (directly or by rotation), not revoked.
+
+    ``historical``: the signed object is vouched for by a newer signature (an ancestor of a
+    verified tip), so a key retired by rotation still counts; a compromised key never does.
+    """
     try:
         sig = sshsig.verify(armored, message, namespace)
     except SignatureError as exc:
         raise SignatureError(what, exc.reason, hint=exc.hint) from None
-    return check_key(sig.public_key, namespace, trust, now or _now(), what)
+    return check_key(sig.public_key, namespace, trust, now or _now(), what, historical=historical)
 
 
 def check_key(
-    key: PublicKey, namespace: str, trust: TrustSet, now: datetime.datetime, what: str
+    key: PublicKey, namespace: str, trust: TrustSet, now: datetime.datetime, what: str,
+    *, historical: bool = False,
 ) -> Verdict:
     fp = key.fingerprint()
     revoked = trust.revocation(key)
-    if revoked is not None:
+    if revoked is not None and not (historical and revoked.retired):
         raise SignatureError(what, f"signed by revoked key {fp} ({revoked.reason or 'revoked'})",
                              hint="ask the signer to re-sign with their current key")
+    rotated = next((r for r in trust.rotations if r.old.raw == key.raw), None)
+    if rotated is not None and not historical:
+        raise SignatureError(what, f"signed by {fp}, which was rotated to "
+                             f"{rotated.new.fingerprint()} ({rotated.date})",
+                             hint="ask the signer to re-sign with their new key")
     direct = [s for s in trust.signers if s.key.raw == key.raw]
     allowed = [s for s in direct if s.allows(namespace, now)]
     if allowed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,7 +91,8 @@ def _manifest(path: Path) -> list[Diagnostic]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         Manifest.from_dict(data, MANIFEST_NAME)
     except tomllib.TOMLDecodeError as exc:
-        return [error(MANIFEST_NAME, getattr(exc, "lineno", 1) or 1, "bad-manifest", str(exc))]
+        found = re.search(r"at line (\d+)", str(exc))
+        return [error(MANIFEST_NAME, int(found.group(1)) if found else 1, "bad-manifest", str(exc))]
     except ConfigError as exc:
         detail = exc.message.removeprefix(f"{MANIFEST_NAME}: ")
         return [error(MANIFEST_NAME, 1, "bad-manifest", detail)]

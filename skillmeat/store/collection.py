@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,8 @@ from skillmeat.model.artifact import ArtifactId, ids_from_paths
 from skillmeat.model.errors import NotFoundError
 from skillmeat.model.manifest import LOCK_NAME, MANIFEST_NAME, LockEntry, Manifest
 from skillmeat.store import manifest as manifest_io
-from skillmeat.store.files import atomic_write, prune_empty_dirs
+from skillmeat.store.filechange import FileChange
+from skillmeat.store.files import atomic_write
 from skillmeat.store.gitrepo import GitRepo
 from skillmeat.store.tree import FsTree, GitTree
 
@@ -106,81 +106,15 @@ class CollectionStore:
             atomic_write(self._index_path(), marshal.dumps(data))
 
 
-class WorktreeChange:
-    """Files written or removed in a collection's work tree, then one commit.
-
-    Every path is backed up before its first change (moved aside inside ``.git``),
-    so a failure anywhere puts the work tree back exactly as it was.
-    """
+class WorktreeChange(FileChange):
+    """Files written or removed in a collection's work tree, then one commit."""
 
     def __init__(self, store: CollectionStore) -> None:
+        super().__init__(store.path, Path(store.repo.repo.path) / "skillmeat" / f"txn-{os.getpid()}")
         self.store = store
-        self.root = store.path
-        self.touched: list[str] = []
-        self._backup = Path(store.repo.repo.path) / "skillmeat" / f"txn-{os.getpid()}"
-        self._saved: dict[str, int] = {}  # rel -> backup number, or -1 when it did not exist
         self.committed: str | None = None
-
-    def _save(self, rel: str, *, copy: bool = False) -> None:
-        if rel in self._saved:
-            return
-        src = self.root / rel
-        number = -1
-        if src.exists() or src.is_symlink():
-            number = len(self._saved)
-            dst = self._backup / str(number)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if copy:
-                shutil.copy2(src, dst)
-            else:
-                os.replace(src, dst)
-        self._saved[rel] = number
-        self.touched.append(rel)
-
-    def write(self, rel: str, data: bytes | str, *, executable: bool = False) -> None:
-        self._save(rel)
-        atomic_write(self.root / rel, data, mode=0o755 if executable else 0o644)
-
-    def copy_file(self, src: Path, rel: str) -> None:
-        self._save(rel)
-        dst = self.root / rel
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dst)
-        os.chmod(dst, 0o755 if os.stat(src).st_mode & 0o111 else 0o644)
-
-    def write_blob(self, rel: str, data: bytes, mode: int) -> None:
-        self.write(rel, data, executable=bool(mode & 0o111))
-
-    def remove(self, rel: str) -> None:
-        self._save(rel)
-
-    def edit_in_place(self, rel: str) -> Path:
-        """A file another store rewrites itself: backed up now, committed and undone with the rest."""
-        self._save(rel, copy=True)
-        return self.root / rel
 
     def commit(self, message: str, *, allow_empty: bool = False) -> str:
         self.committed = self.store.repo.commit_paths(self.touched, message,
                                                       allow_empty=allow_empty)
         return self.committed
-
-    def undo(self) -> None:
-        for rel in reversed(self.touched):
-            path = self.root / rel
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            elif path.exists() or path.is_symlink():
-                path.unlink()
-            if self._saved[rel] >= 0:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self._backup / str(self._saved[rel]), path)
-            else:
-                prune_empty_dirs(path.parent, self.root)
-        shutil.rmtree(self._backup, ignore_errors=True)
-
-    def done(self) -> None:
-        shutil.rmtree(self._backup, ignore_errors=True)
-        for rel in self.touched:
-            if not (self.root / rel).exists():
-                prune_empty_dirs((self.root / rel).parent, self.root)
-

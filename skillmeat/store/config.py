@@ -61,9 +61,15 @@ class UserConfig:
         self._edit(edit)
 
     def set(self, dotted: str, value: Any) -> None:
+        self.set_path(dotted.split("."), value)
+
+    def unset(self, dotted: str) -> None:
+        self.unset_path(dotted.split("."))
+
+    def set_path(self, keys: list[str], value: Any) -> None:
         def edit(doc: Any, tk: Any) -> None:
             node = doc
-            *parents, last = dotted.split(".")
+            *parents, last = keys
             for part in parents:
                 if part not in node:
                     node[part] = tk.table()
@@ -72,10 +78,10 @@ class UserConfig:
 
         self._edit(edit)
 
-    def unset(self, dotted: str) -> None:
+    def unset_path(self, keys: list[str]) -> None:
         def edit(doc: Any, tk: Any) -> None:
             node = doc
-            *parents, last = dotted.split(".")
+            *parents, last = keys
             for part in parents:
                 if part not in node:
                     return

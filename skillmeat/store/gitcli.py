@@ -93,3 +93,30 @@ def fetch_refs(repo: Path, remote: str, src_prefix: str, dst_prefix: str) -> Non
     """Fetch ``src_prefix*`` of the remote into ``dst_prefix*`` (forced: a quarantine)."""
     run_git(["-C", str(repo), "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote,
              f"+{src_prefix}*:{dst_prefix}*"], source=remote)
+
+
+def merge_file(ours: bytes, base: bytes, theirs: bytes, labels: tuple[str, str, str]) -> tuple[bytes, int]:
+    """``git merge-file -p --diff3``: the merged bytes and the number of conflicts (0: clean)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="skillmeat-merge-") as tmp:
+        paths = []
+        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            paths.append(str(path))
+        proc = subprocess.run(
+            ["git", "merge-file", "-p", "--diff3", "-L", labels[0], "-L", labels[1], "-L", labels[2],
+             *paths], capture_output=True, timeout=TIMEOUT, check=False)
+    if proc.returncode < 0 or proc.returncode > 127:
+        raise SkillmeatError(f"git merge-file failed: {proc.stderr.decode(errors='replace').strip()}")
+    return proc.stdout, proc.returncode
+
+
+def config_value(key: str, *, repo: Path | None = None) -> str:
+    """A git config value as git resolves it ('' when unset)."""
+    args = ["-C", str(repo), "config", key] if repo else ["config", key]
+    try:
+        return run_git(args, source=f"git config {key}").strip()
+    except SourceError:
+        return ""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skillmeat.model.errors import NotFoundError
+from skillmeat.model.errors import ConflictError, NotFoundError
 from skillmeat.store.files import prune_empty_dirs
 
 DEFAULT_AUTHOR = ("SkillMeat", "skillmeat@localhost")
@@ -97,10 +97,16 @@ class GitRepo:
         return sorted(out)
 
     def commit_paths(self, paths: Iterable[str], message: str, *, allow_empty: bool = False) -> str:
-        """Stage exactly these work-tree paths (files or directories) and commit them."""
+        """Commit exactly these work-tree paths (files or directories).
+
+        Whatever else the user has staged stays staged and out of our commit.
+        """
+        self.check_state()
         index = self.repo.index
         index.read()
         touched = {p.rstrip("/") for p in paths}
+        head = self.head()
+        others = self._staged_outside(index, head, touched)
         self._unstage_missing(index, touched)
         present = sorted(p for p in touched if (self.path / p).exists())
         if present:
@@ -108,16 +114,48 @@ class GitRepo:
             for path in self._files_under(present):
                 if path not in index:
                     index.add(path)
-        tree = index.write_tree()
-        head = self.head()
+        tree = self._tree_of(index, head, touched) if others else index.write_tree()
         if head and not allow_empty and self.repo[head].tree_id == tree:
             index.write()
             return head
         sig = self.signature()
-        parents = [head] if head else []
-        oid = self.repo.create_commit("HEAD", sig, sig, message, tree, parents)
+        oid = self.repo.create_commit("HEAD", sig, sig, message, tree, [head] if head else [])
         index.write()
         return str(oid)
+
+    def check_state(self) -> None:
+        """Refuse to commit in the middle of a merge, rebase or with conflicts."""
+        gitdir = Path(self.repo.path)
+        busy = [n for n in ("MERGE_HEAD", "REBASE_HEAD", "rebase-merge", "rebase-apply",
+                            "CHERRY_PICK_HEAD", "REVERT_HEAD") if (gitdir / n).exists()]
+        self.repo.index.read()
+        if busy or self.repo.index.conflicts is not None:
+            raise ConflictError(f"the collection at {self.path} is in the middle of a "
+                                f"{'merge' if not busy else busy[0].split('_')[0].lower()}",
+                                hint="finish or abort it with git first")
+        if self.repo.head_is_detached:
+            raise ConflictError(f"the collection at {self.path} has a detached HEAD",
+                                hint="check out a branch first, e.g. git switch main")
+
+    def _staged_outside(self, index: Any, head: str | None, touched: set[str]) -> bool:
+        if head is None:
+            return len(index) > 0 and any(not _under(e.path, touched) for e in index)
+        diff = index.diff_to_tree(self.repo[head].tree)
+        return any(not _under(d.new_file.path, touched) or not _under(d.old_file.path, touched)
+                   for d in diff.deltas)
+
+    def _tree_of(self, index: Any, head: str | None, touched: set[str]) -> str:
+        """HEAD's tree with only the touched paths taken from the index."""
+        pygit2 = _pygit2()
+        mem = pygit2.Index()
+        if head is not None:
+            mem.read_tree(self.repo[head].tree)
+        for entry in [e.path for e in mem if _under(e.path, touched)]:
+            mem.remove(entry)
+        for entry in index:
+            if _under(entry.path, touched):
+                mem.add(pygit2.IndexEntry(entry.path, entry.id, entry.mode))
+        return str(mem.write_tree(self.repo))
 
     def _files_under(self, rels: list[str]) -> Iterator[str]:
         for rel in rels:
@@ -133,9 +171,7 @@ class GitRepo:
     def _unstage_missing(self, index: Any, touched: set[str]) -> None:
         """Drop index entries under the touched paths whose files are gone."""
         for entry_path in [e.path for e in index]:
-            parts = entry_path.split("/")
-            under = any("/".join(parts[:i]) in touched for i in range(1, len(parts) + 1))
-            if under and not (self.path / entry_path).is_file():
+            if _under(entry_path, touched) and not (self.path / entry_path).is_file():
                 index.remove(entry_path)
 
     def log(self, limit: int = 50, path: str | None = None) -> list[CommitInfo]:
@@ -227,6 +263,11 @@ class GitRepo:
             if name.startswith(prefix):
                 out[name] = str(self.repo.references[name].resolve().target)
         return out
+
+
+def _under(path: str, roots: set[str]) -> bool:
+    parts = path.split("/")
+    return any("/".join(parts[:i]) in roots for i in range(1, len(parts) + 1))
 
 
 def _config(configs: list[Any], key: str) -> str | None:

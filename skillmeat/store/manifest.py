@@ -41,6 +41,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(str(path), "file not found") from None
+    except OSError as exc:
+        raise ConfigError(str(path), f"cannot read it ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), f"not UTF-8 text ({exc.reason})") from None
     try:
@@ -114,10 +116,14 @@ def load_lock(path: Path) -> dict[str, LockEntry]:
     if not path.exists():
         return {}
     data = read_toml(path)
+    hint = "restore it: git checkout -- skillmeat.lock"
+    if data.get("format") != LOCK_FORMAT:
+        raise ConfigError(str(path), f"format is {data.get('format')!r}, expected {LOCK_FORMAT!r}",
+                          hint=hint)
     arts = data.get("artifacts", {})
-    if not isinstance(arts, dict):
-        raise ConfigError(str(path), "'artifacts' must be a table", hint="run `skillmeat lock`")
-    return {aid: LockEntry.from_dict(e) for aid, e in arts.items() if isinstance(e, dict)}
+    if not isinstance(arts, dict) or not all(isinstance(e, dict) for e in arts.values()):
+        raise ConfigError(str(path), "'artifacts' must hold one table per artifact", hint=hint)
+    return {aid: LockEntry.from_dict(e) for aid, e in arts.items()}
 
 
 def render_lock(entries: dict[str, LockEntry]) -> str:

@@ -49,7 +49,7 @@ class TrustDir:
         return self.dir / "rotations"
 
     def signers(self) -> list[AllowedSigner]:
-        if not self.allowed_path.is_file():
+        if not self.allowed_path.exists():
             return []
         return allowed_signers.parse(_read(self.allowed_path), str(self.allowed_path))
 
@@ -73,7 +73,7 @@ class TrustDir:
         return len(lines) - len(kept)
 
     def revoked(self) -> list[Revoked]:
-        if not self.revoked_path.is_file():
+        if not self.revoked_path.exists():
             return []
         out, reason = [], ""
         for n, line in enumerate(_read(self.revoked_path).splitlines(), 1):
@@ -111,7 +111,7 @@ class TrustDir:
 
     @staticmethod
     def _lines(path: Path, header: str) -> list[str]:
-        text = _read(path) if path.is_file() else header
+        text = _read(path) if path.exists() else header
         return text.rstrip("\n").split("\n")
 
 
@@ -125,3 +125,6 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise BadInputError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise BadInputError(f"cannot read {path} ({exc.strerror})",
+                            hint="it must be a text file in git's allowed-signers format") from None

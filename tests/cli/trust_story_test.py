@@ -189,6 +189,9 @@ def test_rotation_is_accepted_by_those_who_trusted_the_old_key(world: dict) -> N
         team_rot.mkdir(parents=True)
         (team_rot / statement.name).write_text(statement.read_text())
         ok("snapshot", "-m", "share rotation", "--name", "v2")
+        ok("snapshot", "-m", "re-sign v1 with the new key", "--name", "v1")
+        refused = skillmeat("snapshot", "--key", "default", "--name", "v3")
+        assert refused.code == 1 and "revoked (rotated to SHA256:" in refused.err
         ok("collection", "push")
         git("push", "-q", "origin", "main", cwd=alice.collection)
     with bob:
@@ -198,6 +201,9 @@ def test_rotation_is_accepted_by_those_who_trusted_the_old_key(world: dict) -> N
         ok("collection", "pull")
         log = ok("log", "snapshots/v2").out
         assert "good alice@example.com" in log and "rotated from SHA256:" in log
+        history = ok("log", "snapshots/v1").out.splitlines()
+        assert "rotated from SHA256:" in history[0]  # the new tip vouches for the old commit
+        assert "good alice@example.com" in history[1]
 
 
 def test_keys_cli_round_trip(tmp_path: Path) -> None:

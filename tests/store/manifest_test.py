@@ -252,10 +252,15 @@ def test_malformed_lock_raises_config_error_naming_the_file(tmp_path: Path) -> N
     assert info.value.path == str(path)
 
 
-def test_lock_with_a_non_table_artifacts_key(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text, message", [
+    ('format = "skillmeat-lock/1"\nartifacts = "nope"\n', "'artifacts' must hold one table"),
+    ('format = "skillmeat-lock/1"\n[artifacts]\nx = 3\n', "'artifacts' must hold one table"),
+    ('version = 1\n[artifacts]\n', "format is None, expected 'skillmeat-lock/1'"),
+])
+def test_lock_of_the_wrong_shape_is_refused(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "skillmeat.lock"
-    path.write_text('artifacts = "nope"\n')
-    with pytest.raises(ConfigError, match="'artifacts' must be a table") as info:
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as info:
         load_lock(path)
     assert info.value.path == str(path)
 
@@ -311,3 +316,26 @@ def test_rendering_an_update_of_a_malformed_manifest_raises_config_error(
     with pytest.raises(ConfigError) as info:
         render_manifest_update(path, **changes[change])
     assert info.value.path == str(path)
+
+
+def test_comments_outside_a_removed_table_survive_add_then_remove(tmp_path: Path) -> None:
+    path = tmp_path / "skillmeat.toml"
+    path.write_text(render_new_manifest("c") + "# TODO: fill maintainers\n\n# Team policy: keep it short.\n")
+    path.write_text(render_manifest_update(path, add={"skill/a": entry("/src", "skills/a")}))
+    text = path.read_text()
+    path.write_text(text.replace('path = "skills/a"', 'path = "skills/a"\n# note inside a'))
+    path.write_text(render_manifest_update(path, remove={"skill/a"}))
+    final = path.read_text()
+    assert "skill/a" not in tomllib.loads(final).get("artifacts", {})
+    for note in ("# TODO: fill maintainers", "# Team policy: keep it short.", "# note inside a"):
+        assert note in final
+    assert final.endswith("\n")
+
+
+def test_a_comment_block_attached_to_a_header_goes_with_its_table(tmp_path: Path) -> None:
+    path = tmp_path / "skillmeat.toml"
+    path.write_text(render_new_manifest("c") + '\n# about a\n[artifacts."skill/a"]\nsource = "/s"\n'
+                    '\n# about b\n[artifacts."skill/b"]\nsource = "/s"\n')
+    final = render_manifest_update(path, remove={"skill/a"})
+    assert "# about a" not in final and "# about b" in final
+    assert list(artifacts_of(final)) == ["skill/b"]

@@ -1,0 +1,163 @@
+"""``deploy``, ``undeploy``, ``status`` and ``project``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from skillmeat.cli.output import emit_json, json_option, plural, table
+from skillmeat.services import deploy as deploysvc
+from skillmeat.services import projects
+from skillmeat.services.profiles import PROFILES
+from skillmeat.store.home import Home
+
+PROFILE_CHOICE = click.Choice(sorted(PROFILES))
+project_option = click.option("--project", type=click.Path(file_okay=False, path_type=Path),
+                              help="Project directory (default: the current directory).")
+user_option = click.option("--user", is_flag=True, help="The user level (~/.claude/...) instead.")
+profile_option = click.option("--profile", type=PROFILE_CHOICE, default="claude_code",
+                              show_default=True, help="Which agent's layout to write.")
+
+
+@click.command("deploy")
+@click.argument("names", nargs=-1, required=True)
+@project_option
+@user_option
+@profile_option
+@click.option("--dry-run", is_flag=True, help="Show what would be written.")
+@click.option("--force", is_flag=True, help="Overwrite files SkillMeat did not deploy.")
+@click.pass_obj
+def deploy_cmd(home: Home, names: tuple[str, ...], project: Path | None, user: bool, profile: str,
+               dry_run: bool, force: bool) -> None:
+    """Deploy artifacts from the collection into a project (or your user level)."""
+    target = deploysvc.target_for(home, project, user)
+    result = deploysvc.deploy(home, home.collection(), names, target, profile,
+                              dry_run=dry_run, force=force)
+    if dry_run:
+        for aid, paths in result.planned.items():
+            click.echo(f"would deploy {aid} -> {', '.join(paths)}")
+        return
+    if target.scope == "project":
+        projects.add_project(home, target.root)
+    for aid in result.deployed:
+        click.echo(f"deployed {aid} -> {', '.join(result.planned[aid])}")
+    click.echo(f"{plural(len(result.deployed), 'artifact')} deployed to {target.label} "
+               f"({profile}); {len(result.unchanged)} already in sync")
+
+
+@click.command("undeploy")
+@click.argument("names", nargs=-1, required=True)
+@project_option
+@user_option
+@click.option("--profile", type=PROFILE_CHOICE, default=None, help="Only this profile's deployment.")
+@click.pass_obj
+def undeploy_cmd(home: Home, names: tuple[str, ...], project: Path | None, user: bool,
+                 profile: str | None) -> None:
+    """Remove deployed artifacts from a project (only what SkillMeat wrote)."""
+    target = deploysvc.target_for(home, project, user)
+    removed = deploysvc.undeploy(home, names, target, profile)
+    click.echo(f"undeployed {', '.join(removed)} from {target.label}")
+
+
+@click.command("status")
+@project_option
+@user_option
+@click.option("--all", "all_", is_flag=True, help="Every registered project.")
+@json_option
+@click.pass_context
+def status_cmd(ctx: click.Context, project: Path | None, user: bool, all_: bool,
+               as_json: bool) -> None:
+    """Drift per deployed artifact; exit 1 when anything drifted."""
+    from skillmeat.services.status import status_all
+
+    home: Home = ctx.obj
+    if all_:
+        targets = [deploysvc.target_for(home, p) for p in projects.registered(home)]
+    else:
+        targets = [deploysvc.target_for(home, project, user)]
+    results = status_all(home, targets)
+    if as_json:
+        emit_json([r.to_dict() for r in results])
+    else:
+        for r in results:
+            click.secho(f"{r.target.label}", bold=True)
+            table([(a.state, a.artifact, a.profile, a.detail) for a in r.artifacts],
+                  ("STATE", "ARTIFACT", "PROFILE", "DETAIL"))
+            if not r.artifacts:
+                click.echo("  nothing deployed")
+    if any(r.drifted for r in results):
+        ctx.exit(1)
+
+
+@click.group("project")
+def project_group() -> None:
+    """The projects SkillMeat deploys into."""
+
+
+@project_group.command("add")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.pass_obj
+def project_add_cmd(home: Home, path: Path) -> None:
+    """Register a project (deploy registers projects too)."""
+    click.echo(f"Registered {projects.add_project(home, path)}")
+
+
+@project_group.command("list")
+@json_option
+@click.pass_obj
+def project_list_cmd(home: Home, as_json: bool) -> None:
+    """List registered projects."""
+    paths = projects.registered(home)
+    if as_json:
+        emit_json([{"path": str(p), "exists": p.is_dir()} for p in paths])
+        return
+    for p in paths:
+        click.echo(f"{p}{'' if p.is_dir() else '  (missing)'}")
+
+
+@project_group.command("remove")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.pass_obj
+def project_remove_cmd(home: Home, path: Path) -> None:
+    """Forget a project (its files are not touched)."""
+    click.echo(f"Forgot {projects.remove_project(home, path)}")
+
+
+@click.command("sync")
+@click.argument("names", nargs=-1)
+@project_option
+@user_option
+@click.option("--all", "all_", is_flag=True, help="Every registered project.")
+@click.option("--pull", "direction", flag_value="pull", help="Take project edits into the collection.")
+@click.option("--push", "direction", flag_value="push", help="Refresh projects from the collection.")
+@click.option("--strategy", type=click.Choice(["merge", "ours", "theirs", "fork"]), default="merge",
+              show_default=True, help="When both sides changed.")
+@click.option("--dry-run", is_flag=True, help="Print the plan only.")
+@click.pass_obj
+def sync_cmd(home: Home, names: tuple[str, ...], project: Path | None, user: bool, all_: bool,
+             direction: str | None, strategy: str, dry_run: bool) -> None:
+    """Sync both ways, three-way merged against what was deployed."""
+    from skillmeat.services.sync import conflict_error, sync
+
+    if direction is None:
+        raise click.UsageError("say which way: --pull or --push")
+    store = home.collection()
+    targets = ([deploysvc.target_for(home, p) for p in projects.registered(home)] if all_
+               else [deploysvc.target_for(home, project, user)])
+    stopped = None
+    for target in targets:
+        result = sync(home, store, target, direction=direction, names=names, strategy=strategy,
+                      dry_run=dry_run)
+        click.secho(f"{target.label} ({direction}{', dry run' if dry_run else ''})", bold=True)
+        for item in result.items:
+            click.echo(f"  {item.action:16} {item.artifact} [{item.state}]"
+                       + (f" {item.detail}" if item.detail else ""))
+            for path, text in item.conflicts.items():
+                click.secho(f"  --- conflict in {path}", fg="red")
+                click.echo(text.decode("utf-8", errors="replace"))
+        if result.commit:
+            click.echo(f"  collection commit {result.commit[:10]}")
+        stopped = stopped or (result if result.conflicts else None)
+    if stopped is not None:
+        raise conflict_error(stopped)

@@ -1,0 +1,92 @@
+"""Deployment targets on disk: the record of what SkillMeat deployed, the deployed files,
+and agents' JSON settings files (read and rewritten keeping every key we do not own)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from skillmeat.model.deployment import RECORD_FORMAT, Deployment
+from skillmeat.model.errors import BadInputError, ConfigError
+from skillmeat.store.files import atomic_write, sha256_file
+
+
+class DeployRecord:
+    """``<project>/.skillmeat/deployed.json`` (or the user-level one in SKILLMEAT_HOME)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> dict[str, Deployment]:
+        if not self.path.exists():
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            if data.get("format") != RECORD_FORMAT:
+                raise ValueError(f"format is {data.get('format')!r}, expected {RECORD_FORMAT}")
+            return {d.key: d for d in (Deployment.from_dict(x) for x in data["deployments"])}
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+            raise ConfigError(str(self.path), f"unreadable deployment record ({exc})",
+                              hint="restore it from version control, or delete it and redeploy",
+                              ) from None
+
+    def render(self, deployments: dict[str, Deployment]) -> str:
+        items = [deployments[k].to_dict() for k in sorted(deployments)]
+        return json.dumps({"format": RECORD_FORMAT, "deployments": items}, indent=2) + "\n"
+
+    def save(self, deployments: dict[str, Deployment]) -> None:
+        atomic_write(self.path, self.render(deployments))
+
+
+def files_under(root: Path, rel: str) -> Iterator[str]:
+    """Every file at or under ``root/rel`` (relative to root)."""
+    full = root / rel
+    if full.is_file():
+        yield rel
+        return
+    for dirpath, dirs, names in os.walk(full):
+        dirs.sort()
+        base = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        for name in sorted(names):
+            yield f"{base}/{name}"
+
+
+def file_entries(root: Path, rels: list[str]) -> list[tuple[str, int, str]]:
+    """(path, git mode, sha256) of each file, for content hashes of deployed files."""
+    out = []
+    for rel in rels:
+        st = os.stat(root / rel)
+        mode = 0o100755 if st.st_mode & 0o111 else 0o100644
+        out.append((rel, mode, sha256_file(root / rel)))
+    return out
+
+
+def read_settings(path: Path) -> dict[str, Any]:
+    """A JSON settings file (``{}`` when missing); anything else than an object is refused."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInputError(f"{path} is not valid JSON ({exc})",
+                            hint="fix it by hand; SkillMeat left it untouched") from None
+    if not isinstance(data, dict):
+        raise BadInputError(f"{path} is not a JSON object", hint="fix it by hand")
+    return data
+
+
+def render_settings(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def scan(root: Path, rel: str, single_suffix: str | None) -> list[str]:
+    """Artifact roots under ``root/rel``: skill dirs (with SKILL.md) or ``*.md`` files."""
+    base = root / rel
+    if not base.is_dir():
+        return []
+    if single_suffix is None:
+        return sorted(f"{rel}/{p.parent.name}" for p in base.glob("*/SKILL.md"))
+    return sorted(f"{rel}/{p.relative_to(base).as_posix()}" for p in base.rglob(f"*{single_suffix}"))

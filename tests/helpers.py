@@ -75,3 +75,10 @@ class _SearchPaths:
 
     def __delitem__(self, level: int) -> None:
         raise KeyError(level)
+
+
+def claude_cli() -> Path:
+    """Claude Code's CLI from npm, installed by scripts/test into .venv/npm."""
+    exe = REPO_ROOT / ".venv" / "npm" / "node_modules" / ".bin" / "claude"
+    assert exe.exists(), "run scripts/test (it installs @anthropic-ai/claude-code into .venv/npm)"
+    return exe

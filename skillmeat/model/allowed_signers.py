@@ -86,8 +86,8 @@ def parse_line(line: str, where: str = "allowed_signers") -> AllowedSigner | Non
     if rest and not rest.startswith(("ssh-", "ecdsa-", "sk-")):
         opt_text, _, rest = _split_options(rest)
         options = _options(opt_text, where)
-    if rest.startswith(OTHER_KEY_TYPES):
-        return None
+    if rest.startswith(OTHER_KEY_TYPES) or "cert-authority" in options:
+        return None  # other key types, and CA keys (they sign certificates, not data), are not ours
     if not rest.startswith("ssh-ed25519 "):
         raise BadInputError(f"{where}: not an allowed-signers line (principals [options] key)",
                             hint="fix or remove that line")

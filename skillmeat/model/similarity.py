@@ -1,59 +1,46 @@
-"""Content similarity of artifacts: normalized text, word shingles, an exact Jaccard join.
+"""Content similarity of artifact texts: normalized words, shingles, MinHash LSH, exact Jaccard.
 
-Texts become lower-case word sequences (punctuation, markup and whitespace dropped), then
-sets of word ``SHINGLE``-grams. Shingles are hashed through per-word CRC-32 ids, so every
-value is the same in every process (Python's own ``hash`` of a string is salted per run).
+A text becomes its lower-case words (ASCII punctuation, markup and whitespace are
+separators), then the set of its word ``SHINGLE``-grams. The score of two texts is the
+exact Jaccard index of those sets. Texts with the same words are grouped by digest first
+(score 1.0); the rest are paired through a one-permutation MinHash signature with
+rotation densification (Shrivastava & Li, ICML 2014) and LSH banding, with band widths
+chosen so a pair at the threshold is missed with probability under ``MISS``. Every
+proposed pair is then scored exactly, so no reported score is an estimate.
 
-``similar_pairs`` is exact, not an estimate: identical texts are grouped by digest first,
-then a prefix-filter join (Bayardo et al., "Scaling up all pairs similarity search",
-WWW 2007) proposes only pairs that can reach the threshold, and each proposal is checked
-with the real Jaccard score. Shingles are ordered rarest first, so the shared boilerplate
-of unrelated artifacts never makes them candidates.
+Words are numbered by CRC-32 and shingles hashed as tuples of those numbers: every
+value is the same in every run (Python salts the hash of ``str`` and ``bytes``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import heapq
-import math
-import re
 import zlib
-from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
 SHINGLE = 4
-# Bytes that separate words: ASCII whitespace and punctuation. Non-ASCII bytes are kept, so
-# words in any script stay whole.
+BINS = 128
+MISS = 1e-6  # the chance LSH misses a pair exactly at the threshold
+_BIN_MASK = BINS - 1
+# Bytes that separate words: ASCII whitespace and punctuation. Non-ASCII bytes are kept,
+# so words in any script stay whole.
 _KEEP = frozenset(b"abcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(range(128, 256))
 _SEPARATE = bytes(c if c in _KEEP else 32 for c in range(256))
-_EPS = 1e-9
-# Prefixes run this many shingles longer than the minimum, so a pair that can reach the
-# threshold shares at least this many of them ("l-prefix" filtering, Wang et al. 2012).
-_COMMON = 3  # float slack, so a score of exactly the threshold still passes
+_EPS = 1e-9  # float slack: a score of exactly the threshold passes
 
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """What similarity needs of one text: a digest of its words and its shingle set."""
-
-    digest: str
-    shingles: frozenset[int]
-
-    @property
-    def empty(self) -> bool:
-        return not self.shingles
+Signature = tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class Match:
-    """Two fingerprints (by position) whose Jaccard score reaches the threshold."""
+    """Two texts (by position, a < b) whose Jaccard score reaches the threshold."""
 
     a: int
     b: int
     score: float
-    identical: bool
+    identical: bool  # the same words: the score is 1.0 by definition
 
 
 def words(text: str) -> list[bytes]:
@@ -66,19 +53,27 @@ def normalize(text: str) -> str:
     return b" ".join(words(text)).decode("utf-8", "replace")
 
 
-def shingles(ws: Sequence[bytes], k: int = SHINGLE) -> frozenset[int]:
+def word_ids(ws: Sequence[bytes], vocab: dict[bytes, int]) -> list[int]:
+    """Stable numbers for words (CRC-32), memoized in ``vocab``."""
+    ids = list(map(vocab.get, ws))
+    if None in ids:
+        for w in set(ws).difference(vocab):
+            vocab[w] = zlib.crc32(w)
+        ids = list(map(vocab.__getitem__, ws))
+    return ids  # type: ignore[return-value]
+
+
+def shingles(ids: Sequence[int], k: int = SHINGLE) -> frozenset[int]:
     """Hashes of every run of ``k`` consecutive words (one shingle for a shorter text)."""
-    if not ws:
+    if not ids:
         return frozenset()
-    if len(ws) < k:
-        return frozenset((hash(tuple(ws)),))
-    return frozenset(map(hash, zip(*(ws[i:] for i in range(k)))))
+    if len(ids) < k:
+        return frozenset((hash(tuple(ids)),))
+    return frozenset(map(hash, zip(*(ids[i:] for i in range(k)))))
 
 
-def fingerprint(text: str, k: int = SHINGLE) -> Fingerprint:
-    ws = words(text)
-    digest = hashlib.blake2b(b" ".join(ws), digest_size=16).hexdigest()
-    return Fingerprint(digest, shingles(ws, k))
+def shingle_set(text: str, k: int = SHINGLE) -> frozenset[int]:
+    return shingles(word_ids(words(text), {}), k)
 
 
 def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
@@ -88,78 +83,87 @@ def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     return common / (len(a) + len(b) - common)
 
 
-def similar_pairs(prints: Sequence[Fingerprint], threshold: float) -> list[Match]:
-    """Every pair (a < b) of non-empty fingerprints with Jaccard >= threshold, best first."""
+def signature(hashes: Iterable[int]) -> Signature:
+    """One-permutation MinHash: the least hash in each of ``BINS`` bins (by low bits).
+
+    An empty bin takes the value of the next filled bin to its right, mixed with the
+    distance (rotation densification): two signatures agree in a bin with probability
+    equal to the sets' Jaccard index.
+    """
+    desc = sorted(hashes, reverse=True)
+    if not desc:
+        raise ValueError("no signature for an empty set")
+    least = dict(zip(map(_BIN_MASK.__and__, desc), desc, strict=True))  # the last, least, wins
+    if len(least) == BINS:
+        return tuple(map(least.__getitem__, range(BINS)))
+    out = [0] * BINS
+    value, at = 0, 0
+    for b in reversed(range(2 * BINS)):  # two rounds, so the last bins see the first ones
+        if b % BINS in least:
+            value, at = least[b % BINS], b
+        if b < BINS:
+            out[b] = value if at == b else hash((value, at - b))
+    return tuple(out)
+
+
+def rows_per_band(threshold: float) -> int:
+    """The widest band that still misses a pair at ``threshold`` with probability < MISS."""
+    rows = 1
+    for r in range(2, 17):
+        if (1 - threshold**r) ** (BINS // r) > MISS:
+            break
+        rows = r
+    return rows
+
+
+def similar_pairs(texts: Sequence[str], threshold: float, k: int = SHINGLE) -> list[Match]:
+    """Every pair of non-empty texts with Jaccard >= threshold, best first."""
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1], not {threshold}")
+    vocab: dict[bytes, int] = {}
     groups: dict[str, list[int]] = {}
-    for i, fp in enumerate(prints):
-        if not fp.empty:
-            groups.setdefault(fp.digest, []).append(i)
-    out = [Match(a, b, 1.0, True) for members in groups.values() for a, b in combinations(members, 2)]
-    reps = list(groups.values())
-    for x, y, score in join([prints[m[0]].shingles for m in reps], threshold):
-        out.extend(Match(min(a, b), max(a, b), score, False) for a in reps[x] for b in reps[y])
+    sizes: dict[int, int] = {}
+    sigs: dict[int, Signature] = {}
+    for i, text in enumerate(texts):
+        ws = words(text)
+        if not ws:
+            continue
+        members = groups.setdefault(hashlib.blake2b(b" ".join(ws), digest_size=16).hexdigest(), [])
+        members.append(i)
+        if len(members) == 1:
+            s = shingles(word_ids(ws, vocab), k)
+            sizes[i], sigs[i] = len(s), signature(s)
+    out = [Match(a, b, 1.0, True) for m in groups.values() for a, b in combinations(m, 2)]
+    group_of = {m[0]: m for m in groups.values()}
+    for x, y, score in _scored(texts, _candidates(sigs, sizes, threshold), threshold, k, vocab):
+        out.extend(Match(min(a, b), max(a, b), score, False) for a in group_of[x] for b in group_of[y])
     out.sort(key=lambda m: (-m.score, m.a, m.b))
     return out
 
 
-def join(sets: Sequence[frozenset[int]], threshold: float) -> Iterator[tuple[int, int, float]]:
-    """Pairs (i, j) of sets with Jaccard >= threshold, each found once, by prefix filtering."""
-    if not 0 < threshold <= 1:
-        raise ValueError(f"threshold must be in (0, 1], not {threshold}")
-    shared = _shared(sets)
-    rank = _rarity_rank(sets, shared)
-    index: dict[int, list[int]] = {}
-    for i in sorted(range(len(sets)), key=lambda n: len(sets[n])):
-        s = sets[i]
-        prefix = _prefix(s, shared.intersection(s), rank, threshold)
-        hits: Counter[int] = Counter()
-        for token in prefix:
-            hits.update(index.get(token, ()))
-        for j, score in _verify(s, sets, hits, threshold):
-            yield j, i, score
-        for token in prefix:
-            index.setdefault(token, []).append(i)
+def _candidates(sigs: dict[int, Signature], sizes: dict[int, int],
+                threshold: float) -> list[tuple[int, int]]:
+    """Pairs that share a whole LSH band and whose sizes allow the threshold."""
+    rows = rows_per_band(threshold)
+    found: set[tuple[int, int]] = set()
+    for start in range(0, BINS - rows + 1, rows):
+        buckets: dict[Signature, list[int]] = {}
+        for i, sig in sigs.items():
+            buckets.setdefault(sig[start:start + rows], []).append(i)
+        for bucket in buckets.values():
+            found.update(combinations(bucket, 2))
+    return sorted((a, b) for a, b in found
+                  if min(sizes[a], sizes[b]) >= threshold * max(sizes[a], sizes[b]) - _EPS)
 
 
-def _verify(s: frozenset[int], sets: Sequence[frozenset[int]], hits: Counter[int],
-            threshold: float) -> Iterator[tuple[int, float]]:
-    """The candidates (all no larger than ``s``) that pass the size, count and score checks."""
-    need = min(_COMMON, math.ceil(threshold * len(s) - _EPS))
-    smallest = threshold * len(s) - _EPS
-    for j in sorted(hits):
-        if hits[j] >= need and len(sets[j]) >= smallest:
-            score = jaccard(s, sets[j])
-            if score >= threshold - _EPS:
-                yield j, score
+def _scored(texts: Sequence[str], pairs: list[tuple[int, int]], threshold: float, k: int,
+            vocab: dict[bytes, int]) -> list[tuple[int, int, float]]:
+    cache: dict[int, frozenset[int]] = {}
 
+    def full(i: int) -> frozenset[int]:
+        if i not in cache:
+            cache[i] = shingles(word_ids(words(texts[i]), vocab), k)
+        return cache[i]
 
-def _shared(sets: Sequence[frozenset[int]]) -> set[int]:
-    """Shingles in more than one set: the only ones that can make two sets similar."""
-    seen: set[int] = set()
-    shared: set[int] = set()
-    for s in sets:
-        shared.update(seen.intersection(s))
-        seen.update(s)
-    return shared
-
-
-def _rarity_rank(sets: Sequence[frozenset[int]], shared: set[int]) -> dict[int, int]:
-    """A position for each shared shingle, rarest first: the one global order prefixes use."""
-    df: Counter[int] = Counter()
-    for s in sets:
-        df.update(shared.intersection(s))
-    order = sorted(df, key=lambda h: (df[h], h))
-    return {h: n for n, h in enumerate(order)}
-
-
-def _prefix(s: frozenset[int], own: set[int], rank: dict[int, int], threshold: float) -> list[int]:
-    """The first shingles of ``s`` in rarity order: a set this similar to ``s`` shares one.
-
-    Shingles no other set has come first in that order; they count towards the prefix
-    length but cannot match, so only the shared ones (``own``) are returned.
-    """
-    length = len(s) - math.ceil(threshold * len(s) - _EPS) + _COMMON
-    need = length - (len(s) - len(own))
-    if need <= 0:
-        return []
-    return heapq.nsmallest(need, own, key=rank.__getitem__)
+    scored = [(a, b, jaccard(full(a), full(b))) for a, b in pairs]
+    return [p for p in scored if p[2] >= threshold - _EPS]

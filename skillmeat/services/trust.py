@@ -63,7 +63,9 @@ class TrustSet:
         return out
 
     def revocation(self, key: PublicKey) -> Revoked | None:
-        return next((r for r in self.revoked if r.key.raw == key.raw), None)
+        """The key's revocation, a compromise (not retired) first wherever it is known."""
+        found = [r for r in self.revoked if r.key.raw == key.raw]
+        return next((r for r in found if not r.retired), found[0] if found else None)
 
 
 def verify(

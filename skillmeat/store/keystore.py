@@ -101,7 +101,8 @@ class KeyStore:
             raise NotFoundError(f"no key '{path.stem}'", hint="see `skillmeat keys list`") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadInputError(f"{path}: not a SkillMeat key file ({exc})") from None
-        if not isinstance(data, dict) or data.get("format") != KEY_FORMAT or "public" not in data:
+        if (not isinstance(data, dict) or data.get("format") != KEY_FORMAT
+                or not isinstance(data.get("public"), str)):
             raise BadInputError(f"{path}: not a SkillMeat key file", hint=f"expected {KEY_FORMAT}")
         return data
 
@@ -161,9 +162,12 @@ def _decrypt(data: dict[str, Any], passphrase: str, where: Path) -> bytes:
 
     try:
         salt = base64.b64decode(data["salt"])
+        box = base64.b64decode(data["box"])
+        if len(salt) != pwhash.argon2id.SALTBYTES or len(box) < secret.SecretBox.NONCE_SIZE + 16:
+            raise ValueError("salt or ciphertext has the wrong length")
         key = pwhash.argon2id.kdf(secret.SecretBox.KEY_SIZE, passphrase.encode(), salt,
                                   opslimit=int(data["opslimit"]), memlimit=int(data["memlimit"]))
-        seed: bytes = secret.SecretBox(key).decrypt(base64.b64decode(data["box"]))
+        seed: bytes = secret.SecretBox(key).decrypt(box)
     except exceptions.CryptoError:
         raise SignatureError(str(where), "wrong passphrase",
                              hint="set SKILLMEAT_KEY_PASSPHRASE or type it again") from None

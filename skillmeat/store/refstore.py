@@ -18,7 +18,7 @@ from skillmeat.model.errors import BadInputError, ConflictError, NotFoundError
 
 PREFIX = "refs/skillmeat/"
 MAX_ATTEMPTS = 64
-_BAD = re.compile(r"(^|/)\.|\.\.|[\x00-\x20~^:?*\[\\]|@\{|\.lock(/|$)|//|/$")
+_BAD = re.compile(r"(^|/)\.|\.\.|[\x00-\x20\x7f~^:?*\[\\]|@\{|\.lock(/|$)|//|/$|\.$|^/")
 
 Signer = Callable[[bytes], str]
 TreeBuilder = Callable[[Any, "str | None"], str]  # (repo, parent commit id) -> tree id
@@ -77,8 +77,10 @@ class RefStore:
                 else:
                     ref.set_target(oid)  # raises if the ref moved since we read it
                 return oid
-            except (pygit2.AlreadyExistsError, pygit2.GitError, ValueError):
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            except (pygit2.AlreadyExistsError, pygit2.GitError, ValueError, OSError) as exc:
+                if isinstance(exc, pygit2.InvalidSpecError):
+                    raise BadInputError(f"invalid ref '{name}' ({exc})") from None
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # lost a race: retry
         raise ConflictError(f"{name} kept moving: gave up after {attempts} attempts",
                             hint="retry when the other writers are done")
 

@@ -55,22 +55,28 @@ class TrustDir:
 
     def add_signer(self, signer: AllowedSigner) -> None:
         """Add a line, replacing any line for the same key and principals."""
-        kept = [ln for ln in self._lines(self.allowed_path, HEADER)
-                if not _same(ln, signer, str(self.allowed_path))]
+        lines = self._lines(self.allowed_path, HEADER)
+        kept = [ln for n, ln in enumerate(lines, 1)
+                if not _same(ln, signer, f"{self.allowed_path}:{n}")]
         atomic_write(self.allowed_path, "\n".join([*kept, signer.format()]) + "\n")
 
     def remove_key(self, key: PublicKey, principal: str | None = None) -> int:
+        """Drop the key's lines (or only ``principal`` from them); how many lines changed."""
         lines = self._lines(self.allowed_path, HEADER)
-        kept = []
-        for ln in lines:
-            s = allowed_signers.parse_line(ln, str(self.allowed_path))
-            if s is not None and s.key.raw == key.raw and (principal is None
-                                                             or principal in s.principals):
+        out, changed = [], 0
+        for n, ln in enumerate(lines, 1):
+            s = allowed_signers.parse_line(ln, f"{self.allowed_path}:{n}")
+            if s is None or s.key.raw != key.raw or (principal and principal not in s.principals):
+                out.append(ln)
                 continue
-            kept.append(ln)
-        if len(kept) != len(lines):
-            atomic_write(self.allowed_path, "\n".join(kept) + "\n")
-        return len(lines) - len(kept)
+            changed += 1
+            rest = tuple(p for p in s.principals if p != principal) if principal else ()
+            if rest:
+                out.append(AllowedSigner(rest, s.key, s.namespaces, s.valid_after,
+                                         s.valid_before).format())
+        if changed:
+            atomic_write(self.allowed_path, "\n".join(out) + "\n")
+        return changed
 
     def revoked(self) -> list[Revoked]:
         if not self.revoked_path.exists():
@@ -90,7 +96,9 @@ class TrustDir:
         return out
 
     def revoke(self, key: PublicKey, reason: str) -> bool:
-        if any(r.key.raw == key.raw for r in self.revoked()):
+        """Add a revocation; a key only retired by rotation can still be marked compromised."""
+        known = [r for r in self.revoked() if r.key.raw == key.raw]
+        if known and (reason.startswith("rotated") or not all(r.retired for r in known)):
             return False
         today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
         lines = self._lines(self.revoked_path, REVOKED_HEADER)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from skillmeat.cli.output import emit_json, json_option, plural, table
+from skillmeat.cli.output import emit_json, json_option, plural, progress, table
 from skillmeat.model.events import KINDS
 from skillmeat.services import analytics
 from skillmeat.services.query import list_artifacts
@@ -115,7 +115,7 @@ def cleanup_cmd(home: Home, days: int, as_json: bool, as_csv: bool) -> None:
 @click.pass_obj
 def import_cmd(home: Home, root: Path | None, as_json: bool) -> None:
     """Import skill, subagent and slash-command invocations from Claude Code's local transcripts."""
-    result = analytics.import_transcripts(home, root)
+    result = analytics.import_transcripts(home, root, None if as_json else progress("Reading transcripts"))
     if as_json:
         emit_json(result.to_dict())
         return

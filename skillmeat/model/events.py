@@ -23,7 +23,7 @@ class Event:
     collection: str = ""
     project: str = ""
     source: str = "skillmeat"
-    detail: Mapping[str, Any] = field(default_factory=dict)
+    detail: Mapping[str, Any] = field(default_factory=dict, hash=False)
     dedup_key: str | None = None
 
     def __post_init__(self) -> None:

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from typing import Any, Literal
+
+from skillmeat.model import frontmatter
 
 SHINGLE = 4
 BINS = 128
@@ -31,6 +35,7 @@ _SEPARATE = bytes(c if c in _KEEP else 32 for c in range(256))
 _EPS = 1e-9  # float slack: a score of exactly the threshold passes
 
 Signature = tuple[int, ...]
+Kind = Literal["exact", "same-body", "near"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ def shingles(ids: Sequence[int], k: int = SHINGLE) -> frozenset[int]:
         return frozenset()
     if len(ids) < k:
         return frozenset((hash(tuple(ids)),))
-    return frozenset(map(hash, zip(*(ids[i:] for i in range(k)))))
+    return frozenset(map(hash, zip(*(ids[i:] for i in range(k)), strict=False)))
 
 
 def shingle_set(text: str, k: int = SHINGLE) -> frozenset[int]:
@@ -167,3 +172,86 @@ def _scored(texts: Sequence[str], pairs: list[tuple[int, int]], threshold: float
 
     scored = [(a, b, jaccard(full(a), full(b))) for a, b in pairs]
     return [p for p in scored if p[2] >= threshold - _EPS]
+
+
+# --- explaining one pair ---
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why two artifact files were paired: score, sizes, shared lines, frontmatter fields.
+
+    ``exact``: the same bytes; ``same-body``: the same words after the frontmatter (which
+    may differ); ``near``: similar bodies. Line numbers are the files' own, 1-based;
+    ``first_difference`` holds None for a side that ended first.
+    """
+
+    score: float
+    kind: Kind
+    lines: tuple[int, int]
+    words: tuple[int, int]
+    shared_lines: int
+    first_difference: tuple[int | None, int | None] | None
+    same_fields: tuple[str, ...]
+    different_fields: tuple[str, ...]
+
+    @property
+    def longer(self) -> Literal["a", "b", ""]:
+        """The side with more words in its body ('' when they tie)."""
+        a, b = self.words
+        return "a" if a > b else "b" if b > a else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        first = self.first_difference
+        return {"score": round(self.score, 4), "kind": self.kind, "lines": list(self.lines),
+                "words": list(self.words), "longer": self.longer,
+                "shared_lines": self.shared_lines,
+                "first_difference": list(first) if first else None,
+                "same_fields": list(self.same_fields),
+                "different_fields": list(self.different_fields)}
+
+
+@dataclass(frozen=True)
+class _Side:
+    fields: dict[str, Any]
+    lines: list[tuple[int, str]]  # (file line number, normalized text) of non-blank body lines
+    words: int
+    total_lines: int
+
+
+def explain(raw_a: bytes, raw_b: bytes, score: float) -> Explanation:
+    """Explain a pair of artifact files (SKILL.md, command, agent, hook, MCP) and its score."""
+    a, b = _side(raw_a), _side(raw_b)
+    keys = sorted(set(a.fields) | set(b.fields))
+    same = tuple(k for k in keys if k in a.fields and k in b.fields and a.fields[k] == b.fields[k])
+    same_words = " ".join(t for _, t in a.lines) == " ".join(t for _, t in b.lines)
+    kind: Kind = "exact" if raw_a == raw_b else "same-body" if same_words else "near"
+    shared = Counter(t for _, t in a.lines) & Counter(t for _, t in b.lines)
+    return Explanation(
+        score=1.0 if kind != "near" else score, kind=kind, lines=(a.total_lines, b.total_lines),
+        words=(a.words, b.words), shared_lines=sum(shared.values()),
+        first_difference=_first_difference(a.lines, b.lines),
+        same_fields=same, different_fields=tuple(k for k in keys if k not in same))
+
+
+def _side(raw: bytes) -> _Side:
+    text, _ = frontmatter.decode(raw, "")
+    fm = frontmatter.parse(text, "")
+    offset = text.count("\n") - fm.body.count("\n")  # lines before the body
+    lines = []
+    for number, line in enumerate(fm.body.split("\n"), start=offset + 1):
+        norm = normalize(line)
+        if norm:
+            lines.append((number, norm))
+    total = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    return _Side(fm.data, lines, sum(t.count(" ") + 1 for _, t in lines), total)
+
+
+def _first_difference(a: list[tuple[int, str]],
+                      b: list[tuple[int, str]]) -> tuple[int | None, int | None] | None:
+    for (na, ta), (nb, tb) in zip(a, b, strict=False):
+        if ta != tb:
+            return na, nb
+    if len(a) == len(b):
+        return None
+    return (a[len(b)][0], None) if len(a) > len(b) else (None, b[len(a)][0])

@@ -6,7 +6,7 @@ import datetime
 import os
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,9 +46,10 @@ def record(home: Home, kind: str, artifacts: Iterable[object], collection: str,
         raise
 
 
-def import_transcripts(home: Home, root: Path | None = None) -> ImportResult:
+def import_transcripts(home: Home, root: Path | None = None,
+                       progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Import skill, subagent and slash-command invocations from Claude Code's transcripts."""
-    return import_into(events_store(home), root or default_root())
+    return import_into(events_store(home), root or default_root(), progress)
 
 
 def iso(when: float | None) -> str:

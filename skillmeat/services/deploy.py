@@ -29,6 +29,7 @@ from skillmeat.store.deployments import (
 )
 from skillmeat.store.filechange import FileChange
 from skillmeat.store.home import Home
+from skillmeat.store.statcache import StatCache
 from skillmeat.store.tree import GitTree
 
 
@@ -59,10 +60,11 @@ def artifact_files(tree: GitTree, aid: ArtifactId, paths: list[str]) -> Files:
     return {p[cut:]: (tree.read(p), tree.mode(p)) for p in paths}
 
 
-def placed_hash(root: Path, placement_paths: Sequence[str], hooks: dict[str, Any]) -> str:
+def placed_hash(root: Path, placement_paths: Sequence[str], hooks: dict[str, Any],
+                cache: StatCache | None = None) -> str:
     """Hash of what a deployment put into the target (files, and hook groups if any)."""
-    rels = [f for p in placement_paths if (root / p).exists() for f in files_under(root, p)]
-    entries = file_entries(root, rels)
+    rels = [f for p in placement_paths for f in files_under(root, p)]
+    entries = file_entries(root, rels, cache)
     if hooks:
         blob = json.dumps(hooks, sort_keys=True).encode()
         entries.append(("#hooks", 0o100644, content_hash([("", 0, blob.hex())])))

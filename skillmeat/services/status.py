@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from skillmeat.services.hashing import tree_hash
 from skillmeat.services.profiles import get_profile
 from skillmeat.store.deployments import read_settings, scan
 from skillmeat.store.home import Home
+from skillmeat.store.statcache import StatCache
 
 
 @dataclass
@@ -38,8 +40,15 @@ class _Collections:
     def __init__(self, home: Home) -> None:
         self.home = home
         self._cache: dict[str, tuple[Any, dict[ArtifactId, list[str]]] | None] = {}
+        self._hashes: dict[tuple[str, str], str | None] = {}
 
     def hash_of(self, name: str, artifact: str) -> str | None:
+        key = (name, artifact)
+        if key not in self._hashes:
+            self._hashes[key] = self._hash_of(name, artifact)
+        return self._hashes[key]
+
+    def _hash_of(self, name: str, artifact: str) -> str | None:
         if name not in self._cache:
             try:
                 store = self.home.collection(name)
@@ -59,24 +68,28 @@ def status(home: Home, target: Target, collections: _Collections | None = None) 
     collections = collections or _Collections(home)
     record = target.record.load()
     out = TargetStatus(target)
+    cache = StatCache.for_root(home.paths.cache, target.root)
     for key in sorted(record):
-        out.artifacts.append(_state(target, record[key], collections))
+        out.artifacts.append(_state(target, record[key], collections, cache))
+    cache.save()
     out.artifacts += _untracked(target, record.values())
     return out
 
 
-def _state(target: Target, dep: Deployment, collections: _Collections) -> ArtifactStatus:
+def _state(target: Target, dep: Deployment, collections: _Collections,
+           cache: StatCache) -> ArtifactStatus:
     def make(state: str, detail: str = "") -> ArtifactStatus:
         return ArtifactStatus(dep.artifact, dep.profile, state, detail, dep.paths)
 
     hooks = _present_hooks(target.root, dep)
     files = [p for p in dep.paths if p != dep.settings.get("file")]
-    if not any((target.root / p).exists() for p in files) and not _any_hook(hooks):
+    root = str(target.root)
+    if not any(os.path.exists(os.path.join(root, p)) for p in files) and not _any_hook(hooks):
         settings = dep.settings.get("file")
         if settings and (target.root / str(settings)).exists():
             return make(states.MODIFIED, f"its hook entries in {settings} were changed or removed")
         return make(states.MISSING, "deleted from the project")
-    now = placed_hash(target.root, files, hooks)
+    now = placed_hash(target.root, files, hooks, cache)
     collection_hash = collections.hash_of(dep.collection, dep.artifact)
     if collection_hash is None:
         return make(states.REMOVED, f"no longer in collection '{dep.collection}'")

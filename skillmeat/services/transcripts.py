@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,12 +88,15 @@ class _Context:
     first_cwd: str = ""
 
 
-def import_into(store: EventStore, root: Path) -> ImportResult:
+def import_into(store: EventStore, root: Path,
+                progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Read every transcript under ``root`` and store the invocations not stored before."""
     files = transcript_files(root)
     tally = _Tally()
-    for tf in files:
+    for done, tf in enumerate(files, 1):
         _scan_file(tf, tally)
+        if progress:
+            progress(done, len(files))
     added = store.record_many(tally.found.values())
     return ImportResult(str(root), len(files), tally.records, tally.malformed, len(tally.found),
                         added, len(tally.found) - added, tally.builtin)

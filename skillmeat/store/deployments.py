@@ -11,7 +11,8 @@ from typing import Any
 
 from skillmeat.model.deployment import RECORD_FORMAT, Deployment
 from skillmeat.model.errors import BadInputError, ConfigError
-from skillmeat.store.files import atomic_write, sha256_file
+from skillmeat.store.files import atomic_write
+from skillmeat.store.statcache import StatCache
 
 
 class DeployRecord:
@@ -41,26 +42,33 @@ class DeployRecord:
         atomic_write(self.path, self.render(deployments))
 
 
-def files_under(root: Path, rel: str) -> Iterator[str]:
-    """Every file at or under ``root/rel`` (relative to root)."""
-    full = root / rel
-    if full.is_file():
+def files_under(root: Path | str, rel: str) -> Iterator[str]:
+    """Every file at or under ``root/rel`` (relative to root); nothing when it is absent."""
+    base = str(root)
+    try:
+        entries = list(os.scandir(os.path.join(base, rel)))
+    except NotADirectoryError:
         yield rel
         return
-    for dirpath, dirs, names in os.walk(full):
-        dirs.sort()
-        base = os.path.relpath(dirpath, root).replace(os.sep, "/")
-        for name in sorted(names):
-            yield f"{base}/{name}"
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        child = f"{rel}/{entry.name}"
+        if entry.is_dir(follow_symlinks=False):
+            yield from files_under(base, child)
+        elif entry.is_file():
+            yield child
 
 
-def file_entries(root: Path, rels: list[str]) -> list[tuple[str, int, str]]:
+def file_entries(root: Path, rels: list[str],
+                 cache: StatCache | None = None) -> list[tuple[str, int, str]]:
     """(path, git mode, sha256) of each file, for content hashes of deployed files."""
+    cache = cache or StatCache(None)
+    base = str(root)
     out = []
     for rel in rels:
-        st = os.stat(root / rel)
-        mode = 0o100755 if st.st_mode & 0o111 else 0o100644
-        out.append((rel, mode, sha256_file(root / rel)))
+        mode, digest = cache.digest(os.path.join(base, rel))
+        out.append((rel, mode, digest))
     return out
 
 

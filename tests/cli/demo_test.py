@@ -18,3 +18,6 @@ def test_demo_script_runs_end_to_end() -> None:
     assert "skill/pdf-summary" in out
     assert "commands/deploy-check.md:3: warning: invalid YAML frontmatter" in out
     assert "8 artifacts checked: 0 errors, 1 warning" in out
+    assert "modified-in-project  command/review" in out
+    assert "take-project     command/review [modified-in-project]" in out
+    assert "Sync from" in out

@@ -4,7 +4,8 @@
 
 Each measurement runs the installed ``skillmeat`` console script as a subprocess, several
 times, and reports the median wall-clock time, the median of a baseline doing comparable
-work (``python -c pass``, plain ``git``), their ratio, the target and PASS/MISS. Every run
+work (``python -c pass``, plain ``git``, ``cp -r``, raw PyNaCl), their ratio, the target and
+PASS/MISS. Every run
 happens in a fresh temporary HOME / SKILLMEAT_HOME / XDG_CONFIG_HOME with its own git
 config: the real home directory is never read or written. See benchmarks/README.md.
 """
@@ -41,6 +42,13 @@ SIZES: dict[str, dict[str, int]] = {
         "add_reps": 3,
         "synthetic_add_reps": 3,
         "query_reps": 5,
+        # status: artifacts deployed into each of status_projects projects (query_reps timed calls)
+        "status_artifacts": 200,
+        "status_projects": 10,
+        "deploy_artifacts": 200,
+        "deploy_reps": 3,
+        "sshsig_n": 2_000,
+        "sshsig_reps": 3,
     },
     "full": {
         "synthetic": 10_000,
@@ -48,10 +56,30 @@ SIZES: dict[str, dict[str, int]] = {
         "add_reps": 5,
         "synthetic_add_reps": 3,
         "query_reps": 7,
+        "status_artifacts": 200,
+        "status_projects": 50,
+        "deploy_artifacts": 1_000,
+        "deploy_reps": 5,
+        "sshsig_n": 10_000,
+        "sshsig_reps": 5,
     },
 }
 SEARCH_WORD = "kubernetes"
-MEASUREMENTS = ("startup", "help", "add-corpus", "add-synthetic", "list", "search")
+MEASUREMENTS = (
+    "startup",
+    "help",
+    "add-corpus",
+    "add-synthetic",
+    "list",
+    "search",
+    "status",
+    "deploy",
+    "sshsig",
+)
+# SkillMeat's stat cache does not trust an entry hashed less than 2 s after the file's mtime
+# (skillmeat/store/statcache.py, RACY_SECONDS): the status warm-up must start later than that
+STAT_CACHE_SETTLE_S = 2.5
+SSHSIG_BENCH = HERE / "sshsig_bench.py"
 
 
 # --------------------------------------------------------------------------- running
@@ -170,6 +198,12 @@ class Sandbox:
         )
         self._n = 0
 
+    def env_with_own_home(self, name: str) -> dict[str, str]:
+        """The sandbox env with a SKILLMEAT_HOME of its own (its own registered projects)."""
+        home = self.root / f"skillmeat-home-{name}"
+        home.mkdir(exist_ok=True)
+        return {**self.env, "SKILLMEAT_HOME": str(home)}
+
     def fresh_dir(self, prefix: str) -> Path:
         self._n += 1
         d = self.work / f"{prefix}-{self._n}"
@@ -220,8 +254,11 @@ def _body(rng: random.Random, topic: str, verb: str, paragraphs: int) -> str:
     return "\n".join(parts)
 
 
-def generate_tree(root: Path, count: int, seed: int = 1234) -> dict[str, int]:
-    """``count`` artifacts: 40 % skills/<n>/SKILL.md, 30 % commands/<n>.md, 30 % agents/<n>.md."""
+def generate_tree(root: Path, count: int, seed: int = 1234, skill_extra_every: int = 10) -> dict[str, int]:
+    """``count`` artifacts: 40 % skills/<n>/SKILL.md, 30 % commands/<n>.md, 30 % agents/<n>.md.
+
+    Every ``skill_extra_every``-th skill also has a ``reference.md`` (1: every skill has 2 files).
+    """
     rng = random.Random(seed)
     n_skills = count * 4 // 10
     n_commands = count * 3 // 10
@@ -240,7 +277,7 @@ def generate_tree(root: Path, count: int, seed: int = 1234) -> dict[str, int]:
             f"license: MIT\n---\n\n{_body(rng, topic, verb, rng.randint(2, 5))}",
             encoding="utf-8",
         )
-        if i % 10 == 0:  # some skills carry a helper file, as real ones do
+        if i % skill_extra_every == 0:  # some skills carry a helper file, as real ones do
             (d / "reference.md").write_text(_body(rng, topic, verb, 2), encoding="utf-8")
     for i in range(n_commands):
         topic, verb = rng.choice(_TOPICS), rng.choice(_VERBS)
@@ -372,8 +409,8 @@ class Bench:
 
     # -- helpers
 
-    def sm(self, *args: str | Path, cwd: Path | None = None) -> Run:
-        return run([self.cli, *args], self.sb.env, cwd)
+    def sm(self, *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
+        return run([self.cli, *args], env or self.sb.env, cwd)
 
     def log(self, msg: str) -> None:
         print(f"  .. {msg}", file=sys.stderr, flush=True)
@@ -588,6 +625,223 @@ class Bench:
                 res, ["search", SEARCH_WORD], ["git", "grep", "-i", "-l", SEARCH_WORD], expect
             ),
         )
+
+    # -- 4. status / deploy: a collection deployed into projects
+
+    def _deploy_collection(
+        self, env: dict[str, str], name: str, count: int, seed: int
+    ) -> tuple[Path, list[str]]:
+        """Untimed set-up: a tree of ``count`` artifacts (every skill with 2 files), added with
+        ``skillmeat add TREE --all`` to a new collection; returns the tree and the artifact ids
+        (from ``skillmeat list --json``)."""
+        src = self.sb.work / f"src-{name}-{count}"
+        kinds = generate_tree(src, count, seed=seed, skill_extra_every=1)
+        files, size = count_files(src)
+        self.info[name] = {"artifacts": count, **kinds, "files": files, "bytes": size}
+        check(self.sm("collection", "create", name, env=env), f"skillmeat collection create {name}")
+        check(self.sm("-C", name, "add", src, "--all", env=env), f"skillmeat add {src.name} --all")
+        listed = check(self.sm("-C", name, "list", "--json", env=env), "skillmeat list --json")
+        try:
+            ids = [str(a["id"]) for a in json.loads(listed.stdout)]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BenchError(f"skillmeat list --json: unexpected output ({exc})") from None
+        if len(ids) != count:
+            raise BenchError(f"skillmeat list --json listed {len(ids)} artifacts, expected {count}")
+        return src, ids
+
+    def bench_status(self) -> None:
+        count = self.cfg["status_artifacts"]
+        n_proj = self.cfg["status_projects"]
+        reps = self.cfg["query_reps"]
+        script = 'for p in "$@"; do git -C "$p" status --porcelain; done'
+
+        def body(res: Result) -> None:
+            # its own SKILLMEAT_HOME: `status --all` must see exactly these projects
+            env = self.sb.env_with_own_home("status")
+            _, ids = self._deploy_collection(env, "status", count, seed=200)
+            projects, deploy_s = [], []
+            for i in range(n_proj):
+                project = self.sb.work / "status-projects" / f"project-{i:03d}"
+                project.mkdir(parents=True)
+                r = check(
+                    self.sm("-C", "status", "deploy", *ids, "--project", project, env=env),
+                    f"skillmeat deploy ({len(ids)} ids) --project {project.name}",
+                )
+                deploy_s.append(r.seconds)
+                projects.append(project)
+            deployed_at = time.time()
+            commit = [["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-q", "-m", "deploy"]]
+            for project in projects:  # the baseline's repos: every deployed file committed
+                run_all(commit, env, cwd=project)
+            files_per_project = count_files(projects[0] / ".claude")[0]
+            self.info["status"].update(projects=n_proj, files_per_project=files_per_project)
+            time.sleep(max(0.0, STAT_CACHE_SETTLE_S - (time.time() - deployed_at)))
+            os.sync()
+            sm_args = ["status", "--all", "--json"]
+            baseline = ["bash", "-c", script, "git-status-all", *projects]
+            warm = self.sm(*sm_args, env=env)  # fills the stat cache
+            problem = _status_problem(warm, n_proj, count)
+            if problem:
+                raise BenchError(problem)
+            warm_git = check(run(baseline, env), "git status --porcelain (all projects)")
+            if warm_git.stdout.strip():
+                raise BenchError(
+                    "git status --porcelain: the projects are not clean: "
+                    + " | ".join(warm_git.stdout.splitlines()[:3])
+                )
+            res.note = (
+                f"{n_proj} projects x {count} artifacts ({files_per_project} deployed files each, "
+                f"{n_proj * files_per_project:,} in all); untimed set-up: deploy median "
+                f"{statistics.median(deploy_s):.2f} s per project; warm-up call (fills the stat cache) "
+                f"{warm.seconds:.3f} s"
+            )
+            for _ in range(res.reps):
+                r = check(self.sm(*sm_args, env=env), "skillmeat status --all --json")  # exit 1: drift
+                res.sm.append(r.seconds)
+                res.sm_rss.append(r.maxrss_kb)
+                b = check(run(baseline, env), "git status --porcelain (all projects)")
+                res.base.append(b.seconds)
+                res.base_rss.append(b.maxrss_kb)
+
+        self.measure(
+            Result(
+                "status",
+                f"status --all: {n_proj} projects x {count}",
+                reps,
+                baseline_cmd=f"git -C P status --porcelain for all {n_proj} projects (one bash -c loop)",
+                target="ratio<=2",
+            ),
+            body,
+        )
+
+    def bench_deploy(self) -> None:
+        count = self.cfg["deploy_artifacts"]
+        reps = self.cfg["deploy_reps"]
+
+        def body(res: Result) -> None:
+            env = self.sb.env_with_own_home("deploy")
+            src, ids = self._deploy_collection(env, "deploy", count, seed=300)
+            fit = _ids_that_fit(ids, [str(self.cli), "-C", "deploy", "deploy", "--project", "x" * 200], env)
+            if len(fit) < len(ids):
+                self.notes.append(f"deploy: only {len(fit)} of {len(ids)} ids fit on one command line")
+                res.label = f"deploy: {len(fit):,} artifacts, one call"
+            src_files = count_files(src)[0]
+            res.note = f"{len(fit)} ids on one command line; source {src_files} files"
+            for _ in range(res.reps):
+                project = self.sb.fresh_dir("deploy-project")
+                os.sync()
+                r = check(
+                    self.sm("-C", "deploy", "deploy", *fit, "--project", project, env=env),
+                    f"skillmeat deploy ({len(fit)} ids)",
+                )
+                if not res.sm:
+                    placed = count_files(project / ".claude")[0]
+                    res.note += f", {placed} placed in the project"
+                    if len(fit) == len(ids) and placed != src_files:
+                        raise BenchError(f"deploy placed {placed} files, the source has {src_files}")
+                res.sm.append(r.seconds)
+                res.sm_rss.append(r.maxrss_kb)
+                dest = self.sb.work / self.sb.fresh_name("deploy-cp")
+                os.sync()
+                b = check(run(["cp", "-r", src, dest], env), "cp -r")
+                res.base.append(b.seconds)
+                res.base_rss.append(b.maxrss_kb)
+
+        self.measure(
+            Result(
+                "deploy",
+                f"deploy: {count:,} artifacts, one call",
+                reps,
+                baseline_cmd="cp -r TREE (the same source files) into a fresh directory",
+                target="ratio<=3",
+            ),
+            body,
+        )
+
+    # -- 5. SSHSIG verification (benchmarks/sshsig_bench.py, in a child process)
+
+    def bench_sshsig(self) -> None:
+        n = self.cfg["sshsig_n"]
+        reps = self.cfg["sshsig_reps"]
+        keygen = Result("sshsig-keygen", f"sshsig verify {n:,}: vs ssh-keygen (extr.)", 0)
+
+        def body(res: Result) -> None:
+            cmd = [self.python, SSHSIG_BENCH, "--n", str(n), "--repeat", str(reps), "--json"]
+            r = run(cmd, self.sb.env, cwd=self.sb.work)
+            try:
+                data = json.loads(r.stdout)
+            except ValueError:
+                check(r, "sshsig_bench.py --json")  # a failure: report its stderr
+                raise BenchError("sshsig_bench.py --json printed no JSON") from None
+            res.sm = [float(x) for x in data["ours_samples_s"]]
+            res.base = [float(x) for x in data["raw_samples_s"]]
+            res.sm_rss.append(r.maxrss_kb)
+            per = 1e6 / n
+            res.note = (
+                f"{statistics.median(res.sm) * per:.1f} vs {statistics.median(res.base) * per:.1f} us "
+                f"per verify; best of {reps}: {data['ratio']:.2f}x; {data['size']}-byte messages; "
+                f"both in one process (RSS shown as skillmeat's), interleaved"
+            )
+            self.info["sshsig"] = {k: data[k] for k in ("n", "size", "repeat", "python")}
+            self.results.append(keygen)
+            keygen.reps = int(data["ssh_keygen_sample"])
+            if data["ssh_keygen_extrapolated_s"] is None:
+                keygen.skipped = "ssh-keygen not found: skipped"
+                return
+            keygen.sm = list(res.sm)
+            keygen.base = [float(data["ssh_keygen_extrapolated_s"])]
+            keygen.baseline_cmd = (
+                f"ssh-keygen -Y verify, one process per signature, {keygen.reps} runs extrapolated to {n:,}"
+            )
+            keygen.note = f"{keygen.base[0] * per:,.0f} us per verify"
+
+        self.measure(
+            Result(
+                "sshsig",
+                f"sshsig verify {n:,}: vs PyNaCl",
+                reps,
+                baseline_cmd="PyNaCl VerifyKey.verify of the same messages, raw signatures",
+                target="ratio<=1.5",
+            ),
+            body,
+        )
+
+
+def _status_problem(r: Run, projects: int, artifacts: int) -> str:
+    """Why a ``status --all --json`` result is not the expected all-in-sync one ("" if it is)."""
+    if r.returncode != 0:
+        tail = (r.stderr or r.stdout).strip().splitlines()[-5:]
+        return f"skillmeat status --all --json failed (exit {r.returncode}): " + " | ".join(tail)
+    try:
+        targets = json.loads(r.stdout)
+        states = [a["state"] for t in targets for a in t["artifacts"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"skillmeat status --all --json: unexpected output ({exc})"
+    if len(targets) != projects or len(states) != projects * artifacts:
+        return (
+            f"skillmeat status: {len(targets)} projects, {len(states)} artifacts; expected {projects}, "
+            f"{projects * artifacts}"
+        )
+    drifted = [s for s in states if s != "in-sync"]
+    return f"skillmeat status: {len(drifted)} artifacts not in sync ({drifted[0]})" if drifted else ""
+
+
+def _ids_that_fit(ids: list[str], rest: list[str], env: dict[str, str]) -> list[str]:
+    """As many ids as fit in one exec (ARG_MAX, less the env and the other arguments)."""
+    try:
+        arg_max = os.sysconf("SC_ARG_MAX")
+    except (ValueError, OSError):
+        arg_max = 128 * 1024
+    # each string costs its bytes, a NUL and a pointer; keep a margin for the loader
+    budget = arg_max - 16 * 1024
+    budget -= sum(len(k) + len(v) + 2 + 8 for k, v in env.items()) + sum(len(a) + 1 + 8 for a in rest)
+    out: list[str] = []
+    for aid in ids:
+        budget -= len(aid.encode()) + 1 + 8
+        if budget < 0:
+            break
+        out.append(aid)
+    return out
 
 
 # --------------------------------------------------------------------------- report

@@ -14,6 +14,7 @@ from skillmeat.cli.output import (
     one_line,
     plural,
     progress,
+    record_events,
     table,
 )
 from skillmeat.model.artifact import ArtifactType
@@ -48,6 +49,8 @@ def add_cmd(home: Home, source: str, types: tuple[str, ...], names: tuple[str, .
     result = artifacts.add(home, store, source, ref=ref, dry_run=dry_run, tags=tags, choose=chooser,
                            selection=artifacts.Selection(_types(types), names, all_),
                            progress=None if as_json else progress("Adding"))
+    if not dry_run:
+        record_events(home, "add", result.added, store.name)
     if as_json:
         emit_json({"source": result.source, "layout": result.layout, "commit": result.commit,
                    "added": [str(a) for a in result.added],
@@ -94,7 +97,9 @@ def _choose(cands: list[Candidate]) -> list[Candidate]:
 @click.pass_obj
 def remove_cmd(home: Home, names: tuple[str, ...]) -> None:
     """Remove artifacts from the collection (one commit)."""
-    removed = artifacts.remove(home, home.collection(), names)
+    store = home.collection()
+    removed = artifacts.remove(home, store, names)
+    record_events(home, "remove", removed, store.name)
     click.echo(f"Removed {', '.join(str(a) for a in removed)}")
 
 

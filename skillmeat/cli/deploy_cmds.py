@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from skillmeat.cli.output import emit_json, json_option, plural, table
+from skillmeat.cli.output import emit_json, json_option, plural, record_events, table
 from skillmeat.services import deploy as deploysvc
 from skillmeat.services import projects
 from skillmeat.services.profiles import PROFILES
@@ -32,14 +32,15 @@ def deploy_cmd(home: Home, names: tuple[str, ...], project: Path | None, user: b
                dry_run: bool, force: bool) -> None:
     """Deploy artifacts from the collection into a project (or your user level)."""
     target = deploysvc.target_for(home, project, user)
-    result = deploysvc.deploy(home, home.collection(), names, target, profile,
-                              dry_run=dry_run, force=force)
+    store = home.collection()
+    result = deploysvc.deploy(home, store, names, target, profile, dry_run=dry_run, force=force)
     if dry_run:
         for aid, paths in result.planned.items():
             click.echo(f"would deploy {aid} -> {', '.join(paths)}")
         return
     if target.scope == "project":
         projects.add_project(home, target.root)
+    record_events(home, "deploy", result.deployed, store.name, str(target.root))
     for aid in result.deployed:
         click.echo(f"deployed {aid} -> {', '.join(result.planned[aid])}")
     click.echo(f"{plural(len(result.deployed), 'artifact')} deployed to {target.label} "
@@ -57,6 +58,7 @@ def undeploy_cmd(home: Home, names: tuple[str, ...], project: Path | None, user:
     """Remove deployed artifacts from a project (only what SkillMeat wrote)."""
     target = deploysvc.target_for(home, project, user)
     removed = deploysvc.undeploy(home, names, target, profile)
+    record_events(home, "undeploy", removed, "", str(target.root))
     click.echo(f"undeployed {', '.join(removed)} from {target.label}")
 
 
@@ -158,6 +160,9 @@ def sync_cmd(home: Home, names: tuple[str, ...], project: Path | None, user: boo
                 click.echo(text.decode("utf-8", errors="replace"))
         if result.commit:
             click.echo(f"  collection commit {result.commit[:10]}")
+        if not dry_run:
+            moved = [i.artifact for i in result.items if i.action not in ("skip", "conflict")]
+            record_events(home, "sync", moved, store.name, str(target.root))
         stopped = stopped or (result if result.conflicts else None)
     if stopped is not None:
         raise conflict_error(stopped)

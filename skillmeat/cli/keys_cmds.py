@@ -84,6 +84,8 @@ def list_cmd(home: Home, trusted: bool, as_json: bool) -> None:
     table([("*" if i.name == default else "", i.name, i.fingerprint,
             "encrypted" if i.encrypted else "plain") for i in infos],
           ("", "NAME", "FINGERPRINT", "STORED"))
+    if not infos:
+        click.echo("No keys yet: run `skillmeat keys generate`.", err=True)
 
 
 def _list_trusted(home: Home, as_json: bool) -> None:
@@ -171,7 +173,7 @@ def trust_cmd(home: Home, key: str, principals: tuple[str, ...], namespaces: str
               valid_after: str, valid_before: str, team: bool) -> None:
     """Trust KEY (a .pub file or an 'ssh-ed25519 AAAA...' line) for a principal."""
     store = _team_store(home, team)
-    req = keysvc.TrustRequest(keysvc.load_public(key), principals,
+    req = keysvc.TrustRequest(keysvc.find_public(home, key, store), principals,
                               tuple(n for n in namespaces.split(",") if n), valid_after, valid_before)
     signer = keysvc.trust_key(home, req, store)
     where = f"collection '{store.name}'" if store else "your trust"

@@ -43,6 +43,8 @@ COMMANDS = {
     "log": ("skillmeat.cli.refs_cmds:log_cmd", "Show a signed ref with signer and status."),
     "analytics": ("skillmeat.cli.analytics_cmds:analytics_group",
                   "Usage analytics: usage, top, trends, cleanup, import."),
+    "duplicates": ("skillmeat.cli.duplicates_cmd:duplicates_cmd",
+                   "Find near-duplicate artifacts and explain each pair."),
 }
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

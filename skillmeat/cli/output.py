@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from skillmeat.model.diagnostics import Diagnostic
+from skillmeat.store.home import Home
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -71,3 +72,13 @@ def color_diff(text: str) -> None:
         elif line.startswith("@@"):
             fg = "cyan"
         click.secho(line, fg=fg)
+
+
+def record_events(home: Home, kind: str, artifacts: Sequence[object], collection: str,
+                  project: str = "") -> None:
+    """Usage analytics for a change that already happened (never fails the command)."""
+    if not artifacts:
+        return
+    from skillmeat.services.analytics import record
+
+    record(home, kind, artifacts, collection, project, best_effort=True)

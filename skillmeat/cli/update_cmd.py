@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from skillmeat.cli.output import color_diff, emit_json, json_option, plural
+from skillmeat.cli.output import color_diff, emit_json, json_option, plural, record_events
 from skillmeat.model.errors import SkillmeatError
 from skillmeat.services.update import UpdatePlan, update
 from skillmeat.store.home import Home
@@ -37,7 +37,9 @@ def update_cmd(home: Home, names: tuple[str, ...], yes: bool, dry_run: bool, for
             return False
         return click.confirm("Apply these changes?", default=False)
 
-    result = update(home, home.collection(), names, confirm=confirm, force=force)
+    store = home.collection()
+    result = update(home, store, names, confirm=confirm, force=force)
+    record_events(home, "update", result.applied, store.name)
     if as_json:
         emit_json({"commit": result.commit, "applied": [str(a) for a in result.applied],
                    "plans": [{"id": str(p.id), "status": p.status, "detail": p.detail,

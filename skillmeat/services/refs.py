@@ -33,7 +33,8 @@ def verify_commit(commit: SignedCommit, trust: TrustSet, now: datetime.datetime 
     what = f"commit {commit.id[:12]}"
     if commit.signature is None:
         raise SignatureError(what, "unsigned commit", hint="only signed commits are accepted here")
-    return verify(commit.signature, commit.payload, GIT_NAMESPACE, trust, now, what,
+    when = now or datetime.datetime.fromtimestamp(commit.time, datetime.UTC)  # as git does
+    return verify(commit.signature, commit.payload, GIT_NAMESPACE, trust, when, what,
                   historical=historical)
 
 

@@ -89,7 +89,8 @@ def _verify_incoming(home: Home, store: CollectionStore,
                 break
     if problems:
         raise SignatureError("pull refused", "; ".join(problems),
-                             hint="no local ref was moved; check the signer or trust their key")
+                             hint="no local ref was moved: trust the signer's key, ask them to "
+                             "re-sign, or delete the local ref to accept a rewrite")
     return plan
 
 

@@ -101,7 +101,7 @@ def check_key(
     direct = [s for s in trust.signers if s.key.raw == key.raw]
     allowed = [s for s in direct if s.allows(namespace, now)]
     if allowed:
-        principals = tuple(p for s in allowed for p in s.principals)
+        principals = tuple(dict.fromkeys(p for s in allowed for p in s.principals))
         return Verdict(principals, fp, namespace)
     if direct:
         raise SignatureError(what, f"key {fp} is not trusted for '{namespace}' now "
@@ -127,7 +127,7 @@ def _via_rotation(
             continue  # a compromised key's rotation statements count for nothing
         direct = [s for s in trust.signers if s.key.raw == rot.old.raw and s.allows(namespace, now)]
         if direct:
-            principals = tuple(p for s in direct for p in s.principals)
+            principals = tuple(dict.fromkeys(p for s in direct for p in s.principals))
             return Verdict(principals, key.fingerprint(), namespace, (rot.old.fingerprint(),))
         deeper = _via_rotation(rot.old, namespace, trust, now, depth + 1)
         if deeper is not None:

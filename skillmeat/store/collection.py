@@ -113,8 +113,18 @@ class WorktreeChange(FileChange):
         super().__init__(store.path, Path(store.repo.repo.path) / "skillmeat" / f"txn-{os.getpid()}")
         self.store = store
         self.committed: str | None = None
+        self._made: list[tuple[str, str | None]] = []
 
     def commit(self, message: str, *, allow_empty: bool = False) -> str:
+        parent = self.store.repo.head()
         self.committed = self.store.repo.commit_paths(self.touched, message,
                                                       allow_empty=allow_empty)
+        if self.committed != parent:
+            self._made.append((self.committed, parent))
         return self.committed
+
+    def undo(self) -> None:
+        """Put the work tree back and take back the commits this change made, newest first."""
+        for made, parent in reversed(self._made):
+            self.store.repo.uncommit(made, parent)
+        super().undo()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from skillmeat.model.errors import ConflictError, NotFoundError
-from skillmeat.store.files import prune_empty_dirs
+from skillmeat.store.files import process_lock, prune_empty_dirs
 
 DEFAULT_AUTHOR = ("SkillMeat", "skillmeat@localhost")
 
@@ -99,8 +99,14 @@ class GitRepo:
     def commit_paths(self, paths: Iterable[str], message: str, *, allow_empty: bool = False) -> str:
         """Commit exactly these work-tree paths (files or directories).
 
-        Whatever else the user has staged stays staged and out of our commit.
+        Whatever else the user has staged stays staged and out of our commit. A lock inside
+        the repository serializes SkillMeat processes of different homes on one collection.
         """
+        with process_lock(Path(self.repo.path) / "skillmeat.lock"):
+            return self._commit_paths(paths, message, allow_empty)
+
+    def _commit_paths(self, paths: Iterable[str], message: str, allow_empty: bool) -> str:
+        pygit2 = _pygit2()
         self.check_state()
         index = self.repo.index
         index.read()
@@ -119,9 +125,28 @@ class GitRepo:
             index.write()
             return head
         sig = self.signature()
-        oid = self.repo.create_commit("HEAD", sig, sig, message, tree, [head] if head else [])
+        try:
+            oid = self.repo.create_commit("HEAD", sig, sig, message, tree, [head] if head else [])
+        except pygit2.GitError as exc:  # HEAD moved under us (another process committed)
+            raise ConflictError(f"the collection at {self.path} changed while committing ({exc})",
+                                hint="retry") from None
         index.write()
         return str(oid)
+
+    def uncommit(self, commit: str, parent: str | None) -> None:
+        """Take back a commit we just made (a later step of the same change failed).
+
+        Only while HEAD still points at it; the index goes back to the parent's tree."""
+        if self.head() != commit:
+            return
+        ref = self.repo.references[self.repo.references["HEAD"].target]
+        if parent is None:
+            ref.delete()
+            self.repo.index.clear()
+        else:
+            ref.set_target(parent)
+            self.repo.index.read_tree(self.repo[parent].tree)
+        self.repo.index.write()
 
     def check_state(self) -> None:
         """Refuse to commit in the middle of a merge, rebase or with conflicts."""

@@ -190,3 +190,18 @@ def test_existing_files_are_not_overwritten_without_force(setup) -> None:
     assert mine.read_text() == "my own review command\n"
     ok("deploy", "review", "--project", str(project), "--force")
     assert "Review the changes" in mine.read_text()
+
+
+def test_add_deploy_sync_undeploy_are_recorded_for_analytics(setup) -> None:
+    _coll, project = setup
+    ok("deploy", "review", "--project", str(project))
+    (project / ".claude" / "commands" / "review.md").write_text("changed\n")
+    ok("sync", "--pull", "--project", str(project))
+    ok("undeploy", "review", "--project", str(project))
+    usage = json.loads(ok("analytics", "usage", "--json").out)
+    review = next(u for u in usage if u["artifact"] == "command/review")
+    text = json.dumps(review)
+    for kind in ("add", "deploy", "sync", "undeploy"):
+        assert kind in text, kind
+    cleanup = json.loads(ok("analytics", "cleanup", "--json").out)
+    assert "skill/pdf-summary" in {c["artifact"] for c in cleanup}  # never deployed

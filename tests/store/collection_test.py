@@ -292,3 +292,17 @@ def test_prune_empty_dirs_stops_at_the_root_and_at_non_empty_dirs(tmp_path: Path
     prune_empty_dirs(tmp_path / "a", tmp_path)
     assert tmp_path.is_dir()
     assert not (tmp_path / "a").exists()
+
+
+def test_a_failure_after_the_commit_takes_the_commit_back(collection) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import git, tree_state
+
+    head = git("rev-parse", "HEAD", cwd=collection.path).strip()
+    before = tree_state(collection.path)
+    with pytest.raises(RuntimeError), collection.change() as txn:
+        txn.write("commands/late.md", "---\ndescription: x\n---\nbody\n")
+        txn.commit("Add late")
+        raise RuntimeError("the step after the commit failed")
+    assert git("rev-parse", "HEAD", cwd=collection.path).strip() == head
+    assert tree_state(collection.path) == before
+    assert git("status", "--porcelain", cwd=collection.path) == ""

@@ -8,18 +8,17 @@ rotation densification (Shrivastava & Li, ICML 2014) and LSH banding, with band 
 chosen so a pair at the threshold is missed with probability under ``MISS``. Every
 proposed pair is then scored exactly, so no reported score is an estimate.
 
-Words are numbered by CRC-32 and shingles hashed as tuples of those numbers: every
-value is the same in every run (Python salts the hash of ``str`` and ``bytes``).
+Words are numbered in order of first sight and shingles hashed as tuples of those
+numbers, so a run's results never depend on Python's per-process hash salt.
 """
 
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, count
 from typing import Any, Literal
 
 from skillmeat.model import frontmatter
@@ -58,14 +57,16 @@ def normalize(text: str) -> str:
     return b" ".join(words(text)).decode("utf-8", "replace")
 
 
-def word_ids(ws: Sequence[bytes], vocab: dict[bytes, int]) -> list[int]:
-    """Stable numbers for words (CRC-32), memoized in ``vocab``."""
-    ids = list(map(vocab.get, ws))
-    if None in ids:
-        for w in set(ws).difference(vocab):
-            vocab[w] = zlib.crc32(w)
-        ids = list(map(vocab.__getitem__, ws))
-    return ids  # type: ignore[return-value]
+class Vocabulary:
+    """Numbers for words, unique within one vocabulary and independent of Python's hash
+    salt, so the same texts in the same order give the same shingles in every run."""
+
+    def __init__(self) -> None:
+        self._ids: dict[bytes, int] = {}
+        self._fresh = count()  # a new word takes the next unused number
+
+    def ids(self, ws: Iterable[bytes]) -> list[int]:
+        return list(map(self._ids.setdefault, ws, self._fresh))
 
 
 def shingles(ids: Sequence[int], k: int = SHINGLE) -> frozenset[int]:
@@ -77,8 +78,8 @@ def shingles(ids: Sequence[int], k: int = SHINGLE) -> frozenset[int]:
     return frozenset(map(hash, zip(*(ids[i:] for i in range(k)), strict=False)))
 
 
-def shingle_set(text: str, k: int = SHINGLE) -> frozenset[int]:
-    return shingles(word_ids(words(text), {}), k)
+def shingle_set(text: str, k: int = SHINGLE, vocab: Vocabulary | None = None) -> frozenset[int]:
+    return shingles((vocab or Vocabulary()).ids(words(text)), k)
 
 
 def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
@@ -125,7 +126,7 @@ def similar_pairs(texts: Sequence[str], threshold: float, k: int = SHINGLE) -> l
     """Every pair of non-empty texts with Jaccard >= threshold, best first."""
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be in (0, 1], not {threshold}")
-    vocab: dict[bytes, int] = {}
+    vocab = Vocabulary()
     groups: dict[str, list[int]] = {}
     sizes: dict[int, int] = {}
     sigs: dict[int, Signature] = {}
@@ -136,7 +137,7 @@ def similar_pairs(texts: Sequence[str], threshold: float, k: int = SHINGLE) -> l
         members = groups.setdefault(hashlib.blake2b(b" ".join(ws), digest_size=16).hexdigest(), [])
         members.append(i)
         if len(members) == 1:
-            s = shingles(word_ids(ws, vocab), k)
+            s = shingles(vocab.ids(ws), k)
             sizes[i], sigs[i] = len(s), signature(s)
     out = [Match(a, b, 1.0, True) for m in groups.values() for a, b in combinations(m, 2)]
     group_of = {m[0]: m for m in groups.values()}
@@ -162,12 +163,12 @@ def _candidates(sigs: dict[int, Signature], sizes: dict[int, int],
 
 
 def _scored(texts: Sequence[str], pairs: list[tuple[int, int]], threshold: float, k: int,
-            vocab: dict[bytes, int]) -> list[tuple[int, int, float]]:
+            vocab: Vocabulary) -> list[tuple[int, int, float]]:
     cache: dict[int, frozenset[int]] = {}
 
     def full(i: int) -> frozenset[int]:
         if i not in cache:
-            cache[i] = shingles(word_ids(words(texts[i]), vocab), k)
+            cache[i] = shingle_set(texts[i], k, vocab)
         return cache[i]
 
     scored = [(a, b, jaccard(full(a), full(b))) for a, b in pairs]

@@ -21,6 +21,7 @@ from skillmeat.store.collection import CollectionStore
 from skillmeat.store.project_files import project_artifact_files
 
 Origin = Literal["collection", "project"]
+_KIND_ORDER = {"exact": 0, "same-body": 1, "near": 2}
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def _report(docs: list[_Doc], threshold: float,
             a, b = _ordered(group[m.a], group[m.b])
             if keep(a, b):
                 pairs.append(Pair(a.side, b.side, explain(read(a), read(b), m.score)))
-    pairs.sort(key=lambda p: (-p.score, p.a.id, p.a.place, p.b.id, p.b.place))
+    pairs.sort(key=lambda p: (-p.score, _KIND_ORDER[p.explanation.kind], p.a.id, p.a.place,
+                              p.b.id, p.b.place))
     return DuplicateReport(threshold, len(docs), tuple(pairs))
 
 

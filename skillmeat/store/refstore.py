@@ -12,9 +12,11 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from skillmeat.model.errors import BadInputError, ConflictError, NotFoundError
+from skillmeat.store.files import process_lock
 
 PREFIX = "refs/skillmeat/"
 MAX_ATTEMPTS = 64
@@ -67,15 +69,20 @@ class RefStore:
 
         check_ref_name(name)
         for attempt in range(attempts):
-            ref = self.repo.references.get(name)
-            parent = str(ref.target) if ref is not None else None
+            parent = self.read(name)
             tree = build_tree(self.repo, parent)
             oid = self._signed_commit(tree, [parent] if parent else [], message, sign, signature)
             try:
-                if ref is None:
-                    self.repo.references.create(name, oid, force=False)
-                else:
-                    ref.set_target(oid)  # raises if the ref moved since we read it
+                # Compare and swap under a lock every SkillMeat writer of this repository
+                # takes; libgit2's own check still guards against writers that do not.
+                with process_lock(Path(self.repo.path) / "skillmeat-refs.lock", timeout=60):
+                    if self.read(name) != parent:
+                        continue  # another writer won: rebuild on the new tip
+                    ref = self.repo.references.get(name)
+                    if ref is None:
+                        self.repo.references.create(name, oid, force=False)
+                    else:
+                        ref.set_target(oid)
                 return oid
             except (pygit2.AlreadyExistsError, pygit2.GitError, ValueError, OSError) as exc:
                 if isinstance(exc, pygit2.InvalidSpecError):
@@ -89,18 +96,19 @@ class RefStore:
         import pygit2
 
         check_ref_name(name)
-        ref = self.repo.references.get(name)
-        current = str(ref.target) if ref is not None else None
-        if current != expected:
-            raise ConflictError(f"{name} moved (now {str(current)[:12]}, expected "
-                                f"{str(expected)[:12]})", hint="fetch again and retry")
-        try:
-            if ref is None:
-                self.repo.references.create(name, new, force=False)
-            else:
-                ref.set_target(new)
-        except (pygit2.AlreadyExistsError, pygit2.GitError) as exc:
-            raise ConflictError(f"{name} moved while updating it ({exc})") from None
+        with process_lock(Path(self.repo.path) / "skillmeat-refs.lock", timeout=60):
+            ref = self.repo.references.get(name)
+            current = str(ref.target) if ref is not None else None
+            if current != expected:
+                raise ConflictError(f"{name} moved (now {str(current)[:12]}, expected "
+                                    f"{str(expected)[:12]})", hint="fetch again and retry")
+            try:
+                if ref is None:
+                    self.repo.references.create(name, new, force=False)
+                else:
+                    ref.set_target(new)
+            except (pygit2.AlreadyExistsError, pygit2.GitError, OSError) as exc:
+                raise ConflictError(f"{name} moved while updating it ({exc})") from None
 
     def _signed_commit(self, tree: str, parents: list[str], message: str, sign: Signer,
                        signature: Any) -> str:

@@ -3,7 +3,7 @@
     python benchmarks/duplicates_bench.py [--n 10000] [--reps 3] [--corpus PATH] [--keep]
 
 The generated artifacts (40 % skills, 30 % commands, 30 % agents) have bodies drawn from a
-word-trigram chain trained on the corpus (log-normal lengths, about the corpus's 900-word
+word-trigram chain trained on the corpus (log-normal lengths, about the corpus's 950-word
 mean), so they share its phrasing the way real artifacts do without being copies. About 1 %
 are planted near-copies (one line changed) and 0.5 % same-body copies (another name); the
 run checks that every planted pair is reported. Each timed run is the installed CLI in a
@@ -117,7 +117,7 @@ def generate(root: Path, n: int, corpus: Path, seed: int = 7) -> list[tuple[str,
             text = src[2]
             planted.append(("same-body", f"{type_}/{src[1]}", f"{type_}/{name}"))
         else:
-            text = wrap(body(rng, chain, keys, max(20, int(rng.lognormvariate(6.6, 0.6)))))
+            text = wrap(body(rng, chain, keys, max(20, int(rng.lognormvariate(7.1, 0.6)))))
         made.append((type_, name, text))
         write(root, type_, name, text)
     return planted

@@ -967,7 +967,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {r.skipped}")
     for n in bench.notes:
         print(f"  note: {n}")
-    for key in ("corpus", "synthetic"):
+    for key in ("corpus", "synthetic", "status", "deploy", "sshsig"):
         if key in bench.info:
             print(f"  {key}: {bench.info[key]}")
     print(f"  total {elapsed:.1f} s")

@@ -70,10 +70,8 @@ def _name(side: Side) -> str:
 
 
 def _difference(e: Explanation) -> str:
-    if e.kind == "same-body":
+    if e.kind == "same-body" or e.first_difference is None:
         return "bodies identical once case, spacing and punctuation are set aside"
-    if e.first_difference is None:
-        return "the same lines, with words wrapped or repeated differently"
     line_a, line_b = e.first_difference
     if line_a is None:
         return f"a ends where b goes on, at b's line {line_b}"

@@ -38,6 +38,7 @@ COMMANDS = {
     "status": ("skillmeat.cli.deploy_cmds:status_cmd", "Drift between collection and projects."),
     "project": ("skillmeat.cli.deploy_cmds:project_group", "Register, list, forget projects."),
     "sync": ("skillmeat.cli.deploy_cmds:sync_cmd", "Sync edits both ways, three-way merged."),
+    "mcp": ("skillmeat.cli.mcp_cmds:mcp_group", "MCP servers: define, deploy, roll back, health."),
     "keys": ("skillmeat.cli.keys_cmds:keys_group", "Signing keys, trust, revocation, rotation."),
     "verify-ref": ("skillmeat.cli.refs_cmds:verify_ref_cmd", "Verify every commit of a signed ref."),
     "log": ("skillmeat.cli.refs_cmds:log_cmd", "Show a signed ref with signer and status."),

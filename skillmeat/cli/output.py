@@ -17,7 +17,9 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON."
 
 
 def emit_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Indented on a terminal; compact (and much faster to write) when piped."""
+    indent = 2 if sys.stdout.isatty() else None
+    click.echo(json.dumps(data, indent=indent, ensure_ascii=False, default=str))
 
 
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> None:

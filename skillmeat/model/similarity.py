@@ -8,17 +8,19 @@ rotation densification (Shrivastava & Li, ICML 2014) and LSH banding, with band 
 chosen so a pair at the threshold is missed with probability under ``MISS``. Every
 proposed pair is then scored exactly, so no reported score is an estimate.
 
-Words are numbered in order of first sight and shingles hashed as tuples of those
-numbers, so a run's results never depend on Python's per-process hash salt.
+Words are numbered by their CRC-32 and shingles hashed as tuples of those numbers, so
+every value is the same in every process (Python salts its hash of ``str`` and ``bytes``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import combinations, count
+from itertools import combinations
 from typing import Any, Literal
 
 from skillmeat.model import frontmatter
@@ -57,16 +59,9 @@ def normalize(text: str) -> str:
     return b" ".join(words(text)).decode("utf-8", "replace")
 
 
-class Vocabulary:
-    """Numbers for words, unique within one vocabulary and independent of Python's hash
-    salt, so the same texts in the same order give the same shingles in every run."""
-
-    def __init__(self) -> None:
-        self._ids: dict[bytes, int] = {}
-        self._fresh = count()  # a new word takes the next unused number
-
-    def ids(self, ws: Iterable[bytes]) -> list[int]:
-        return list(map(self._ids.setdefault, ws, self._fresh))
+def word_ids(ws: Iterable[bytes]) -> list[int]:
+    """A number per word (its CRC-32): the same in every process, whatever the hash salt."""
+    return list(map(zlib.crc32, ws))
 
 
 def shingles(ids: Sequence[int], k: int = SHINGLE) -> frozenset[int]:
@@ -78,8 +73,8 @@ def shingles(ids: Sequence[int], k: int = SHINGLE) -> frozenset[int]:
     return frozenset(map(hash, zip(*(ids[i:] for i in range(k)), strict=False)))
 
 
-def shingle_set(text: str, k: int = SHINGLE, vocab: Vocabulary | None = None) -> frozenset[int]:
-    return shingles((vocab or Vocabulary()).ids(words(text)), k)
+def shingle_set(text: str, k: int = SHINGLE) -> frozenset[int]:
+    return shingles(word_ids(words(text)), k)
 
 
 def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
@@ -126,7 +121,6 @@ def similar_pairs(texts: Sequence[str], threshold: float, k: int = SHINGLE) -> l
     """Every pair of non-empty texts with Jaccard >= threshold, best first."""
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be in (0, 1], not {threshold}")
-    vocab = Vocabulary()
     groups: dict[str, list[int]] = {}
     sizes: dict[int, int] = {}
     sigs: dict[int, Signature] = {}
@@ -137,11 +131,11 @@ def similar_pairs(texts: Sequence[str], threshold: float, k: int = SHINGLE) -> l
         members = groups.setdefault(hashlib.blake2b(b" ".join(ws), digest_size=16).hexdigest(), [])
         members.append(i)
         if len(members) == 1:
-            s = shingles(vocab.ids(ws), k)
+            s = shingles(word_ids(ws), k)
             sizes[i], sigs[i] = len(s), signature(s)
     out = [Match(a, b, 1.0, True) for m in groups.values() for a, b in combinations(m, 2)]
     group_of = {m[0]: m for m in groups.values()}
-    for x, y, score in _scored(texts, _candidates(sigs, sizes, threshold), threshold, k, vocab):
+    for x, y, score in _scored(texts, _candidates(sigs, sizes, threshold), threshold, k):
         out.extend(Match(min(a, b), max(a, b), score, False) for a in group_of[x] for b in group_of[y])
     out.sort(key=lambda m: (-m.score, m.a, m.b))
     return out
@@ -162,13 +156,13 @@ def _candidates(sigs: dict[int, Signature], sizes: dict[int, int],
                   if min(sizes[a], sizes[b]) >= threshold * max(sizes[a], sizes[b]) - _EPS)
 
 
-def _scored(texts: Sequence[str], pairs: list[tuple[int, int]], threshold: float, k: int,
-            vocab: Vocabulary) -> list[tuple[int, int, float]]:
+def _scored(texts: Sequence[str], pairs: list[tuple[int, int]], threshold: float,
+            k: int) -> list[tuple[int, int, float]]:
     cache: dict[int, frozenset[int]] = {}
 
     def full(i: int) -> frozenset[int]:
         if i not in cache:
-            cache[i] = shingle_set(texts[i], k, vocab)
+            cache[i] = shingle_set(texts[i], k)
         return cache[i]
 
     scored = [(a, b, jaccard(full(a), full(b))) for a, b in pairs]
@@ -235,6 +229,7 @@ def explain(raw_a: bytes, raw_b: bytes, score: float) -> Explanation:
         same_fields=same, different_fields=tuple(k for k in keys if k not in same))
 
 
+@functools.lru_cache(maxsize=1024)  # a file in a cluster of copies is explained once per pair
 def _side(raw: bytes) -> _Side:
     text, _ = frontmatter.decode(raw, "")
     fm = frontmatter.parse(text, "")

@@ -355,6 +355,11 @@ def _mcp_servers(servers: dict[str, Any], path: str, ns: str, out: Discovery) ->
         aid = _make_id(ArtifactType.MCP, ns, name, path, out)
         if aid is None:
             continue
-        text = definition_from_claude(entry).encode()
+        try:
+            text = definition_from_claude(entry).encode()
+        except BadInputError as exc:
+            out.notes.append(warning(path, 1, "bad-mcp", f"server '{name}' skipped: {exc.message}"))
+            out.seen.discard(aid)
+            continue
         out.candidates.append(Candidate(aid, f"{path}#{name}", (FilePlan(aid.relpath, data=text),),
                                         str(entry.get("description", "")), ""))

@@ -45,6 +45,10 @@ class DeployRecord:
 def files_under(root: Path | str, rel: str) -> Iterator[str]:
     """Every file at or under ``root/rel`` (relative to root); nothing when it is absent."""
     base = str(root)
+    if rel.endswith((".md", ".toml", ".json")):  # single-file placements: one stat, no scandir
+        if os.path.isfile(os.path.join(base, rel)):
+            yield rel
+        return
     try:
         entries = list(os.scandir(os.path.join(base, rel)))
     except NotADirectoryError:
@@ -92,9 +96,18 @@ def render_settings(data: dict[str, Any]) -> str:
 
 def scan(root: Path, rel: str, single_suffix: str | None) -> list[str]:
     """Artifact roots under ``root/rel``: skill dirs (with SKILL.md) or ``*.md`` files."""
-    base = root / rel
-    if not base.is_dir():
+    base = os.path.join(root, rel)
+    try:
+        entries = list(os.scandir(base))
+    except (FileNotFoundError, NotADirectoryError):
         return []
     if single_suffix is None:
-        return sorted(f"{rel}/{p.parent.name}" for p in base.glob("*/SKILL.md"))
-    return sorted(f"{rel}/{p.relative_to(base).as_posix()}" for p in base.rglob(f"*{single_suffix}"))
+        return sorted(f"{rel}/{e.name}" for e in entries if e.is_dir()
+                      and os.path.isfile(os.path.join(base, e.name, "SKILL.md")))
+    out = []
+    for e in entries:
+        if e.is_dir(follow_symlinks=False):
+            out += scan(root, f"{rel}/{e.name}", single_suffix)
+        elif e.name.endswith(single_suffix):
+            out.append(f"{rel}/{e.name}")
+    return sorted(out)

@@ -51,7 +51,16 @@ class FileChange:
 
     def write(self, rel: str, data: bytes | str, *, executable: bool = False) -> None:
         self._save(rel)
-        atomic_write(self.root / rel, data, mode=0o755 if executable else 0o644)
+        mode = 0o755 if executable else 0o644
+        if self._saved[rel] >= 0:
+            atomic_write(self.root / rel, data, mode=mode)
+            return
+        # A new file: nothing to protect, and undo removes it, so write it plainly (like cp).
+        path = os.path.join(self.root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(path, mode)
 
     def copy_file(self, src: Path, rel: str) -> None:
         self._save(rel)

@@ -23,8 +23,9 @@ from skillmeat.model.similarity import (
     words,
 )
 
-WORDS = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
-         "sigma tau upsilon phi chi psi omega review deploy test build").split()
+WORDS = ("alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+         "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi",
+         "psi", "omega", "review", "deploy", "test", "build")
 
 
 def prose(seed: int, n: int = 120) -> str:
@@ -33,8 +34,12 @@ def prose(seed: int, n: int = 120) -> str:
     return "\n".join(lines) + "\n"
 
 
+def shingles_of(*texts: str) -> list[frozenset[int]]:
+    return [shingle_set(t) for t in texts]
+
+
 def brute_force(texts: list[str], threshold: float) -> set[tuple[int, int]]:
-    sets = [shingle_set(t) for t in texts]
+    sets = shingles_of(*texts)
     return {(a, b) for a, b in itertools.combinations(range(len(texts)), 2)
             if sets[a] and sets[b] and jaccard(sets[a], sets[b]) >= threshold - 1e-9}
 
@@ -52,9 +57,10 @@ def test_non_ascii_words_stay_whole() -> None:
 
 
 def test_shingles_of_short_and_empty_texts() -> None:
-    assert shingle_set("") == frozenset()
-    assert len(shingle_set("two words")) == 1
-    assert len(shingle_set("one two three four five")) == 2  # 4-grams
+    empty, short, five = shingles_of("", "two words", "one two three four five")
+    assert empty == frozenset()
+    assert len(short) == 1
+    assert len(five) == 2  # 4-grams
 
 
 def test_shingles_are_the_same_in_every_process() -> None:
@@ -82,7 +88,7 @@ def test_signature_has_a_value_per_bin_even_for_one_shingle() -> None:
 
 
 def test_signatures_agree_about_as_often_as_the_sets_overlap() -> None:
-    a, b = shingle_set(prose(1, 3000)), shingle_set(prose(1, 3000)[:-9000] + prose(2, 900))
+    a, b = shingles_of(prose(1, 3000), prose(1, 3000)[:-9000] + prose(2, 900))
     agree = sum(x == y for x, y in zip(signature(a), signature(b), strict=True)) / BINS
     assert abs(agree - jaccard(a, b)) < 0.15
 
@@ -102,7 +108,7 @@ def test_identical_and_near_texts_are_paired_unrelated_ones_not() -> None:
     texts = [base, prose(2), near, base.upper(), ""]
     pairs = similar_pairs(texts, 0.8)
     assert [(m.a, m.b, m.identical) for m in pairs] == [(0, 3, True), (0, 2, False), (2, 3, False)]
-    assert pairs[1].score == jaccard(shingle_set(base), shingle_set(near))
+    assert pairs[1].score == jaccard(*shingles_of(base, near))
     assert 0.8 <= pairs[1].score < 1
 
 

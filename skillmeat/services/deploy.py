@@ -63,8 +63,17 @@ def artifact_files(tree: GitTree, aid: ArtifactId, paths: list[str]) -> Files:
 def placed_hash(root: Path, placement_paths: Sequence[str], hooks: dict[str, Any],
                 cache: StatCache | None = None) -> str:
     """Hash of what a deployment put into the target (files, and hook groups if any)."""
+    return hash_entries(placed_entries(root, placement_paths, cache), hooks)
+
+
+def placed_entries(root: Path, placement_paths: Sequence[str],
+                   cache: StatCache | None = None) -> list[tuple[str, int, str]]:
+    """(path, mode, sha256) of every deployed file present under the placement paths."""
     rels = [f for p in placement_paths for f in files_under(root, p)]
-    entries = file_entries(root, rels, cache)
+    return file_entries(root, rels, cache)
+
+
+def hash_entries(entries: list[tuple[str, int, str]], hooks: dict[str, Any]) -> str:
     if hooks:
         blob = json.dumps(hooks, sort_keys=True).encode()
         entries.append(("#hooks", 0o100644, content_hash([("", 0, blob.hex())])))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +11,13 @@ from skillmeat.model import deployment as states
 from skillmeat.model.artifact import ArtifactId, ArtifactType, ids_from_paths
 from skillmeat.model.deployment import ArtifactStatus, Deployment
 from skillmeat.model.errors import SkillmeatError
-from skillmeat.services.deploy import Target, placed_hash
+from skillmeat.services.deploy import Target, hash_entries, placed_entries
 from skillmeat.services.hashing import tree_hash
 from skillmeat.services.profiles import get_profile
 from skillmeat.store.deployments import read_settings, scan
 from skillmeat.store.home import Home
-from skillmeat.store.statcache import StatCache
+from skillmeat.store.gitrepo import read_head_fast
+from skillmeat.store.statcache import HashCache, StatCache
 
 
 @dataclass
@@ -41,12 +41,33 @@ class _Collections:
         self.home = home
         self._cache: dict[str, tuple[Any, dict[ArtifactId, list[str]]] | None] = {}
         self._hashes: dict[tuple[str, str], str | None] = {}
+        self._saved: dict[str, HashCache] = {}
 
     def hash_of(self, name: str, artifact: str) -> str | None:
         key = (name, artifact)
         if key not in self._hashes:
-            self._hashes[key] = self._hash_of(name, artifact)
+            saved = self._saved_for(name)
+            if saved is not None and artifact in saved.hashes:
+                self._hashes[key] = saved.hashes[artifact]
+            else:
+                self._hashes[key] = self._hash_of(name, artifact)
+                if saved is not None:
+                    saved.put(artifact, self._hashes[key])
         return self._hashes[key]
+
+    def _saved_for(self, name: str) -> HashCache | None:
+        """Artifact hashes cached per collection HEAD: no libgit2 load while HEAD is unchanged."""
+        if name not in self._saved:
+            known = self.home.collections()
+            head = read_head_fast(known[name]) if name in known else None
+            if head is None:
+                return None
+            self._saved[name] = HashCache(self.home.paths.cache / "hashes" / f"{name}.marshal", head)
+        return self._saved[name]
+
+    def save(self) -> None:
+        for cache in self._saved.values():
+            cache.save()
 
     def _hash_of(self, name: str, artifact: str) -> str | None:
         if name not in self._cache:
@@ -83,13 +104,13 @@ def _state(target: Target, dep: Deployment, collections: _Collections,
 
     hooks = _present_hooks(target.root, dep)
     files = [p for p in dep.paths if p != dep.settings.get("file")]
-    root = str(target.root)
-    if not any(os.path.exists(os.path.join(root, p)) for p in files) and not _any_hook(hooks):
+    entries = placed_entries(target.root, files, cache)
+    if not entries and not _any_hook(hooks):
         settings = dep.settings.get("file")
         if settings and (target.root / str(settings)).exists():
             return make(states.MODIFIED, f"its hook entries in {settings} were changed or removed")
         return make(states.MISSING, "deleted from the project")
-    now = placed_hash(target.root, files, hooks, cache)
+    now = hash_entries(entries, hooks)
     collection_hash = collections.hash_of(dep.collection, dep.artifact)
     if collection_hash is None:
         return make(states.REMOVED, f"no longer in collection '{dep.collection}'")
@@ -144,4 +165,6 @@ def _untracked(target: Target, deployments: Iterable[Deployment]) -> list[Artifa
 
 def status_all(home: Home, targets: Iterable[Target]) -> list[TargetStatus]:
     collections = _Collections(home)
-    return [status(home, t, collections) for t in targets]
+    out = [status(home, t, collections) for t in targets]
+    collections.save()
+    return out

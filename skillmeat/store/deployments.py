@@ -45,9 +45,8 @@ class DeployRecord:
 def files_under(root: Path | str, rel: str) -> Iterator[str]:
     """Every file at or under ``root/rel`` (relative to root); nothing when it is absent."""
     base = str(root)
-    if rel.endswith((".md", ".toml", ".json")):  # single-file placements: one stat, no scandir
-        if os.path.isfile(os.path.join(base, rel)):
-            yield rel
+    if rel.endswith((".md", ".toml", ".json")):  # a single-file placement: the caller stats it
+        yield rel
         return
     try:
         entries = list(os.scandir(os.path.join(base, rel)))
@@ -71,7 +70,10 @@ def file_entries(root: Path, rels: list[str],
     base = str(root)
     out = []
     for rel in rels:
-        mode, digest = cache.digest(os.path.join(base, rel))
+        try:
+            mode, digest = cache.digest(os.path.join(base, rel))
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            continue  # absent: the hash shows it
         out.append((rel, mode, digest))
     return out
 

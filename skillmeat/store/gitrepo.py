@@ -324,3 +324,23 @@ def _walk(tree: Any, prefix: str) -> Iterator[tuple[str, tuple[int, str]]]:
             yield from _walk(entry, path + "/")
         elif entry.type_str == "blob":
             yield path, (entry.filemode, str(entry.id))
+
+
+def read_head_fast(workdir: Path) -> str | None:
+    """HEAD's commit id read from the files git keeps, without loading libgit2 (None if unsure)."""
+    gitdir = workdir / ".git"
+    try:
+        head = (gitdir / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head if len(head) == 40 else None
+        ref = head[5:]
+        loose = gitdir / ref
+        if loose.is_file():
+            value = loose.read_text().strip()
+            return value if len(value) == 40 else None
+        for line in (gitdir / "packed-refs").read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line.split(" ", 1)[0]
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None

@@ -51,3 +51,27 @@ class StatCache:
             with contextlib.suppress(OSError):
                 atomic_write(self.path, marshal.dumps(self.entries))
             self.dirty = False
+
+
+class HashCache:
+    """Artifact content hashes of one collection, valid for one HEAD commit."""
+
+    def __init__(self, path: Path, head: str) -> None:
+        self.path = path
+        self.head = head
+        self.hashes: dict[str, str | None] = {}
+        self.dirty = False
+        with contextlib.suppress(OSError, EOFError, ValueError, TypeError):
+            data = marshal.loads(path.read_bytes())
+            if isinstance(data, dict) and data.get("head") == head:
+                self.hashes = data["hashes"]
+
+    def put(self, artifact: str, digest: str | None) -> None:
+        self.hashes[artifact] = digest
+        self.dirty = True
+
+    def save(self) -> None:
+        if self.dirty:
+            with contextlib.suppress(OSError):
+                atomic_write(self.path, marshal.dumps({"head": self.head, "hashes": self.hashes}))
+            self.dirty = False

@@ -15,7 +15,7 @@ from typing import Any
 
 from skillmeat.model import frontmatter
 from skillmeat.model.artifact import ArtifactId, ArtifactType, check_part, ids_from_paths
-from skillmeat.model.diagnostics import Diagnostic, warning
+from skillmeat.model.diagnostics import Diagnostic, error, warning
 from skillmeat.model.errors import BadInputError
 from skillmeat.store.tree import Tree
 
@@ -358,7 +358,7 @@ def _mcp_servers(servers: dict[str, Any], path: str, ns: str, out: Discovery) ->
         try:
             text = definition_from_claude(entry).encode()
         except BadInputError as exc:
-            out.notes.append(warning(path, 1, "bad-mcp", f"server '{name}' skipped: {exc.message}"))
+            out.notes.append(error(path, 1, "bad-mcp", f"server '{name}' skipped: {exc.message}"))
             out.seen.discard(aid)
             continue
         out.candidates.append(Candidate(aid, f"{path}#{name}", (FilePlan(aid.relpath, data=text),),

@@ -151,8 +151,8 @@ def test_a_plugin_tree_with_generated_hook_and_mcp_definitions(tmp_path: Path) -
         "commands/go.md": "---\ndescription: Go\n---\nGo.\n",
     })
     report = validate_path(plugin)
-    assert report.artifacts == 3
-    assert {(d.level, d.code) for d in report.diagnostics} == {("error", "bad-hook"), ("error", "no-url")}
+    assert report.artifacts == 2  # the server without a url is not an artifact: an error says so
+    assert {(d.level, d.code) for d in report.diagnostics} == {("error", "bad-hook"), ("error", "bad-mcp")}
 
 
 def test_a_missing_path(tmp_path: Path) -> None:

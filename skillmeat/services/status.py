@@ -15,8 +15,8 @@ from skillmeat.services.deploy import Target, hash_entries, placed_entries
 from skillmeat.services.hashing import tree_hash
 from skillmeat.services.profiles import get_profile
 from skillmeat.store.deployments import read_settings, scan
-from skillmeat.store.home import Home
 from skillmeat.store.gitrepo import read_head_fast
+from skillmeat.store.home import Home
 from skillmeat.store.statcache import HashCache, StatCache
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -20,7 +21,17 @@ profile_option = click.option("--profile", type=PROFILE_CHOICE, default="claude_
                               show_default=True, help="Which agent's layout to write.")
 
 
-@click.command("deploy")
+class _DeployCommand(click.Command):
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        if args[:1] == ["mcp"]:  # `deploy mcp NAME... --scope S` is `mcp deploy NAME... --scope S`
+            from skillmeat.cli.mcp_deploy_cmds import deploy_cmd as mcp_deploy
+
+            return mcp_deploy.make_context(info_name, args[1:], parent=parent, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+
+@click.command("deploy", cls=_DeployCommand)
 @click.argument("names", nargs=-1, required=True)
 @project_option
 @user_option
@@ -30,7 +41,7 @@ profile_option = click.option("--profile", type=PROFILE_CHOICE, default="claude_
 @click.pass_obj
 def deploy_cmd(home: Home, names: tuple[str, ...], project: Path | None, user: bool, profile: str,
                dry_run: bool, force: bool) -> None:
-    """Deploy artifacts from the collection into a project (or your user level)."""
+    """Deploy artifacts into a project (or your user level); `deploy mcp ...` is `mcp deploy`."""
     target = deploysvc.target_for(home, project, user)
     store = home.collection()
     result = deploysvc.deploy(home, store, names, target, profile, dry_run=dry_run, force=force)

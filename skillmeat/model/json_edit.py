@@ -37,6 +37,7 @@ class Style:
     key_sep: str = ": "
     item_sep: str = ", "  # between members on one line
     ascii_only: bool = False
+    newline: str = "\n"
 
     def dumps(self, value: Any, base: str = "") -> str:
         """``value`` as JSON text, continuation lines indented by ``base``."""
@@ -45,7 +46,7 @@ class Style:
                               ensure_ascii=self.ascii_only)
         text = json.dumps(value, indent=self.indent, separators=(",", self.key_sep),
                           ensure_ascii=self.ascii_only)
-        return text.replace("\n", "\n" + base)  # strings never hold a raw newline
+        return text.replace("\n", self.newline + base)  # strings never hold a raw newline
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,22 @@ def apply_edits(text: str, path: Sequence[str], changes: Mapping[str, Any]) -> s
     for key, value in changes.items():
         expected = _edited(expected, path, key, value)
         new = _edit_text(new, path, key, value)
-    if _canonical(parse_object(new)) != _canonical(expected):
+    if not _agrees(new if new != text else None, data, expected, path):
         new = _rewrite(text, expected)
     return new
+
+
+def _agrees(new: str | None, data: dict[str, Any], expected: dict[str, Any],
+            path: Sequence[str]) -> bool:
+    """Whether the edited text holds the expected data, key order along the path included."""
+    got = data if new is None else parse_object(new)
+    if got != expected:
+        return False
+    for depth in range(len(path) + 1):
+        a, b = lookup(got, path[:depth]), lookup(expected, path[:depth])
+        if list(a or ()) != list(b or ()):
+            return False
+    return True
 
 
 def detect_style(text: str) -> Style:
@@ -103,7 +117,7 @@ def detect_style(text: str) -> Style:
     root = _root(text)
     if root is None:
         return Style()
-    members, _ = _members(text, root)
+    members, _ = _members(text, root, limit=2)  # the style shows in the first two
     if not members:
         return Style()
     first = members[0]
@@ -114,7 +128,7 @@ def detect_style(text: str) -> Style:
     ascii_only = text.isascii() and bool(_NON_ASCII_ESCAPE.search(text))
     if "\n" in lead:
         unit = lead.rsplit("\n", 1)[1][len(_line_indent(text, root)):]
-        return Style(unit, key_sep, ", ", ascii_only)
+        return Style(unit, key_sep, ", ", ascii_only, "\r\n" if "\r\n" in lead else "\n")
     item_sep = ", " if key_sep.endswith(" ") else ","
     if len(members) > 1:
         between = text[first.value_end:members[1].key_start]
@@ -134,8 +148,8 @@ def text_diff(old: str, new: str, label: str) -> str:
     start = max(0, head - 3)
     a_mid, b_mid = a[start:len(a) - max(0, tail - 3)], b[start:len(b) - max(0, tail - 3)]
     out = []
-    for line in difflib.unified_diff(a_mid, b_mid, f"a/{label}" if old else "/dev/null",
-                                     f"b/{label}" if new else "/dev/null"):
+    for line in difflib.unified_diff(a_mid, b_mid, label if old else "/dev/null",
+                                     label if new else "/dev/null"):
         match = _HUNK.match(line)
         if match:
             line = _shift_hunk(match, start) + line[match.end():]
@@ -168,10 +182,6 @@ def _edited(data: dict[str, Any], path: Sequence[str], key: str, value: Any) -> 
 
 def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-
-
-def _canonical(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False)
 
 
 def _rewrite(text: str, data: dict[str, Any]) -> str:
@@ -236,13 +246,14 @@ def _set(text: str, start: int, key: str, value: Any) -> str:
         if style.indent is None:
             return text[:start] + "{" + name + style.key_sep + style.dumps(value) + "}" + text[end:]
         inner = outer + style.indent
-        body = f"{{\n{inner}{name}{style.key_sep}{style.dumps(value, inner)}\n{outer}}}"
+        nl = style.newline
+        body = f"{{{nl}{inner}{name}{style.key_sep}{style.dumps(value, inner)}{nl}{outer}}}"
         return text[:start] + body + text[end:]
     last = members[-1]
     lead = text[(members[-2].value_end if len(members) > 1 else start + 1):last.key_start]
     if "\n" in lead:
         indent = _line_indent(text, last.key_start)
-        insert = ",\n" + indent + name + style.key_sep + style.dumps(value, indent)
+        insert = "," + style.newline + indent + name + style.key_sep + style.dumps(value, indent)
     else:  # an object written on one line stays on one line
         sep = lead if len(members) > 1 and lead.strip() == "," else style.item_sep
         flat = Style(None, style.key_sep, style.item_sep, style.ascii_only)
@@ -263,13 +274,14 @@ def _delete(text: str, start: int, key: str) -> str:
     return text
 
 
-def _members(text: str, start: int) -> tuple[list[_Member], int]:
-    """The members of the object whose ``{`` is at ``start``, and the index past its ``}``."""
+def _members(text: str, start: int, limit: int = 0) -> tuple[list[_Member], int]:
+    """The members of the object whose ``{`` is at ``start``, and the index past its ``}``
+    (with a ``limit``, the first members only, and -1)."""
     at = _skip(text, start + 1)
     out: list[_Member] = []
     if text[at] == "}":
         return out, at + 1
-    while True:
+    while not limit or len(out) < limit:
         key, key_end = json.decoder.scanstring(text, at + 1)  # type: ignore[attr-defined]
         colon = _skip(text, key_end)
         value_start = _skip(text, colon + 1)
@@ -279,6 +291,7 @@ def _members(text: str, start: int) -> tuple[list[_Member], int]:
         if text[at] == "}":
             return out, at + 1
         at = _skip(text, at + 1)
+    return out, -1
 
 
 def _skip(text: str, at: int) -> int:

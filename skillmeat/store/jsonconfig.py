@@ -36,11 +36,14 @@ class JsonFile:
 
     @property
     def text(self) -> str:
-        return (self.raw or b"").decode("utf-8")
+        return (self.raw or b"").decode("utf-8", errors="replace")
 
 
-def read_json_config(path: Path) -> JsonFile:
-    """Read a config file; an invalid one is refused with one line (and left untouched)."""
+def read_json_config(path: Path, *, require_valid: bool = True) -> JsonFile:
+    """Read a config file; an invalid one is refused with one line (and left untouched).
+
+    ``require_valid=False`` reads any bytes (its data is then empty): for a rollback.
+    """
     real = Path(os.path.realpath(path))
     try:
         raw: bytes | None = real.read_bytes()
@@ -50,11 +53,11 @@ def read_json_config(path: Path) -> JsonFile:
         raise ConfigError(str(path), f"cannot read it ({exc.strerror})") from None
     try:
         data = parse_object((raw or b"").decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ConfigError(str(path), "is not UTF-8 text; SkillMeat left it untouched",
-                          hint="fix or move the file, then retry") from None
-    except ValueError as exc:
-        raise ConfigError(str(path), f"is not valid JSON ({exc}); SkillMeat left it untouched",
+    except ValueError as exc:  # UnicodeDecodeError is one too
+        if not require_valid:
+            return JsonFile(path, real, raw, {})
+        what = "is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"is not valid JSON ({exc})"
+        raise ConfigError(str(path), f"{what}; SkillMeat left it untouched",
                           hint="fix or move the file, then retry") from None
     return JsonFile(path, real, raw, data)
 
@@ -179,8 +182,9 @@ class Backups:
             raise NotFoundError(f"backup file {path} is missing", hint="see `skillmeat mcp rollback "
                                 "--list`") from None
 
-    def path(self, slug: str, backup: Backup) -> Path:
-        return self.root / slug / f"{backup.id}.json"
+    def path_of(self, file: Path, backup: Backup) -> Path | None:
+        """Where a backup's bytes are (None for "the file did not exist")."""
+        return self.root / slug_for(file) / f"{backup.id}.json" if backup.existed else None
 
     def _write_index(self, folder: Path, file: Path, backups: list[Backup]) -> None:
         data = {"format": BACKUPS_FORMAT, "file": os.path.abspath(file),

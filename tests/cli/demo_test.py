@@ -21,3 +21,5 @@ def test_demo_script_runs_end_to_end() -> None:
     assert "modified-in-project  command/review" in out
     assert "take-project     command/review [modified-in-project]" in out
     assert "Sync from" in out
+    assert "+++ " in out and '"notes": {' in out  # the MCP deploy preview diff
+    assert "healthy  notes  stdio" in out

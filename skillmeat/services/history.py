@@ -39,8 +39,16 @@ def snapshot(
     With a key, the snapshot ref is a signed commit of the same tree (``git verify-commit``
     checks it); without one, the ref points at the collection commit itself.
     """
-    name = check_part(name or time.strftime("%Y%m%d-%H%M%S", time.gmtime()), "snapshot name")
+    chosen = check_part(name, "snapshot name") if name else ""
     with home.lock():
+        if not chosen:  # a timestamp, made unique when two snapshots share a second
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+            taken = store.repo.refs(SNAPSHOT_PREFIX)
+            chosen, n = stamp, 1
+            while SNAPSHOT_PREFIX + chosen in taken:
+                n += 1
+                chosen = f"{stamp}-{n}"
+        name = chosen
         ref = SNAPSHOT_PREFIX + name
         if key is None and ref in store.repo.refs(SNAPSHOT_PREFIX):
             raise ConflictError(f"snapshot '{name}' already exists",

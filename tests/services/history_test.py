@@ -205,3 +205,11 @@ def test_rollback_to_an_unknown_revision(home: Home, filled: CollectionStore) ->
     with pytest.raises(NotFoundError):
         rollback(home, filled, "no-such-snapshot")
     assert filled.repo.head() == head
+
+
+def test_unnamed_snapshots_in_the_same_second_get_distinct_names(home, collection) -> None:  # type: ignore[no-untyped-def]
+    from skillmeat.services.history import snapshot, snapshots
+
+    names = {snapshot(home, collection, "one").name, snapshot(home, collection, "two").name,
+             snapshot(home, collection, "three").name}
+    assert len(names) == 3 and names <= set(snapshots(collection))

@@ -11,7 +11,7 @@ from typing import Any
 
 from skillmeat.model.deployment import RECORD_FORMAT, Deployment
 from skillmeat.model.errors import BadInputError, ConfigError
-from skillmeat.store.files import atomic_write
+from skillmeat.store.files import atomic_write, read_record
 from skillmeat.store.statcache import StatCache
 
 
@@ -22,17 +22,13 @@ class DeployRecord:
         self.path = path
 
     def load(self) -> dict[str, Deployment]:
-        if not self.path.exists():
-            return {}
+        hint = "restore it from version control, or delete it and redeploy"
+        items = read_record(self.path, RECORD_FORMAT, "deployment record", hint)
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if data.get("format") != RECORD_FORMAT:
-                raise ValueError(f"format is {data.get('format')!r}, expected {RECORD_FORMAT}")
-            return {d.key: d for d in (Deployment.from_dict(x) for x in data["deployments"])}
-        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+            return {d.key: d for d in (Deployment.from_dict(x) for x in items)}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(str(self.path), f"unreadable deployment record ({exc})",
-                              hint="restore it from version control, or delete it and redeploy",
-                              ) from None
+                              hint=hint) from None
 
     def render(self, deployments: dict[str, Deployment]) -> str:
         items = [deployments[k].to_dict() for k in sorted(deployments)]

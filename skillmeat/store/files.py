@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from skillmeat.model.errors import LockedError
 
@@ -93,3 +94,26 @@ def prune_empty_dirs(directory: Path, stop: Path) -> None:
     while directory != stop and directory.is_dir() and not any(directory.iterdir()):
         directory.rmdir()
         directory = directory.parent
+
+
+def read_record(path: Path, fmt: str, what: str, hint: str) -> list[Any]:
+    """The ``deployments`` list of a versioned JSON record (``[]`` when there is none yet).
+
+    Anything unreadable is one ``ConfigError`` naming the file and saying what to do.
+    """
+    import json
+
+    from skillmeat.model.errors import ConfigError
+
+    if not path.exists():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != fmt:
+            raise ValueError(f"format is {data.get('format')!r}, expected {fmt}")
+        items = data["deployments"]
+        if not isinstance(items, list):
+            raise ValueError("'deployments' is not a list")
+        return items
+    except (OSError, ValueError, KeyError, AttributeError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"unreadable {what} ({exc})", hint=hint) from None

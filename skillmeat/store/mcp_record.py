@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from skillmeat.model.errors import ConfigError
-from skillmeat.store.files import atomic_write
+from skillmeat.store.files import atomic_write, read_record
 
 RECORD_FORMAT = "skillmeat-mcp-deployed/1"
 
@@ -59,17 +59,13 @@ class McpRecord:
         self.path = path
 
     def load(self) -> Record:
-        if not self.path.exists():
-            return {}
+        hint = "move it away: SkillMeat then treats every entry as the user's"
+        items = read_record(self.path, RECORD_FORMAT, "MCP deployment record", hint)
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if data.get("format") != RECORD_FORMAT:
-                raise ValueError(f"format is {data.get('format')!r}, expected {RECORD_FORMAT}")
-            return {d.key: d for d in (McpDeployment.from_dict(x) for x in data["deployments"])}
-        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+            return {d.key: d for d in (McpDeployment.from_dict(x) for x in items)}
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(str(self.path), f"unreadable MCP deployment record ({exc})",
-                              hint="move it away: SkillMeat then treats every entry as the user's",
-                              ) from None
+                              hint=hint) from None
 
     def save(self, record: Record) -> None:
         items = [record[k].to_dict() for k in sorted(record)]

@@ -69,6 +69,17 @@ class FileChange:
         shutil.copyfile(src, dst)
         os.chmod(dst, 0o755 if os.stat(src).st_mode & 0o111 else 0o644)
 
+    def move_in(self, src: Path, rel: str) -> None:
+        """Move a file we own (staged on the same file system) into place, keeping its mode."""
+        self._save(rel)
+        dst = self.root / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(src, dst)
+        except OSError:  # another file system: copy instead
+            shutil.copyfile(src, dst)
+            os.chmod(dst, 0o755 if os.stat(src).st_mode & 0o111 else 0o644)
+
     def write_blob(self, rel: str, data: bytes, mode: int) -> None:
         """Write ``data`` with git's ``mode`` (executable or not)."""
         self.write(rel, data, executable=bool(mode & 0o111))

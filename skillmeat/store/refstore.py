@@ -110,6 +110,12 @@ class RefStore:
             except (pygit2.AlreadyExistsError, pygit2.GitError, OSError) as exc:
                 raise ConflictError(f"{name} moved while updating it ({exc})") from None
 
+    def create(self, name: str, tree: str, message: str, sign: Signer, signature: Any) -> str:
+        """A new ref: one signed root commit of ``tree``; fails if ``name`` exists."""
+        oid = self._signed_commit(tree, [], message, sign, signature)
+        self.set_if(name, oid, None)
+        return oid
+
     def _signed_commit(self, tree: str, parents: list[str], message: str, sign: Signer,
                        signature: Any) -> str:
         payload = self.repo.create_commit_string(signature, signature, message, tree, parents)
@@ -163,4 +169,19 @@ def tree_with_files(repo: Any, base_tree: str | None, files: dict[str, bytes]) -
         existing = base[name].id if base is not None and name in base else None
         child = tree_with_files(repo, str(existing) if existing else None, sub)
         builder.insert(name, child, pygit2.GIT_FILEMODE_TREE)
+    return str(builder.write())
+
+
+def tree_from_entries(repo: Any, entries: dict[str, tuple[int, str]]) -> str:
+    """A tree holding exactly ``entries`` (posix path -> (git mode, blob id)), from existing blobs."""
+    nested: dict[str, dict[str, tuple[int, str]]] = {}
+    builder = repo.TreeBuilder()
+    for path, (mode, oid) in entries.items():
+        head, sep, rest = path.partition("/")
+        if sep:
+            nested.setdefault(head, {})[rest] = (mode, oid)
+        else:
+            builder.insert(path, oid, mode)
+    for name, sub in nested.items():
+        builder.insert(name, tree_from_entries(repo, sub), 0o040000)
     return str(builder.write())

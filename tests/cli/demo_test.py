@@ -23,3 +23,6 @@ def test_demo_script_runs_end_to_end() -> None:
     assert "Sync from" in out
     assert "+++ " in out and '"notes": {' in out  # the MCP deploy preview diff
     assert "healthy  notes  stdio" in out
+    assert 'Good "skillmeat-pack" signature for demo@example.com' in out  # ssh-keygen -Y verify
+    assert "Imported 9 artifacts" in out and "Nothing to import" in out
+    assert "starter  1.0.0" in out

@@ -155,13 +155,13 @@ def import_cmd(home: Home, source: str, strategy: str | None, dry_run: bool, all
     interactive = strategy is None and not as_json and sys.stdin.isatty() and sys.stdout.isatty()
     choose = _ask if interactive else None
     with tempfile.TemporaryDirectory(prefix="skillmeat-import-") as tmp:
-        path, where = Path(source), source
+        path, where, expect = Path(source), source, None
         if not path.exists() and ":" in source and source.partition(":")[0] in vaultsvc.vaults(home):
             vname, bname, version = vaultsvc.parse_spec(source)
             path = Path(tmp) / "bundle.skillmeat-pack"
             listing = vaultsvc.fetch(home, vaultsvc.get(home, vname), bname, version, path, store,
-                                     trust)
-            where = f"{vname}:{bname}@{listing.version}"
+                                     trust, allow_unsigned=allow_unsigned)
+            where, expect = f"{vname}:{bname}@{listing.version}", (bname, listing.version)
         elif not path.exists():
             raise BadInputError(f"no bundle file or vault bundle '{source}'",
                                 hint="give a .skillmeat-pack path or VAULT:NAME[@VERSION] "
@@ -169,7 +169,8 @@ def import_cmd(home: Home, source: str, strategy: str | None, dry_run: bool, all
         try:
             result = importer.import_bundle(home, store, path, trust, strategy=strategy,
                                             choose=choose, dry_run=dry_run,
-                                            allow_unsigned=allow_unsigned, where=where)
+                                            allow_unsigned=allow_unsigned, where=where,
+                                            expect=expect)
         except importer.ImportConflict as exc:
             if as_json:
                 emit_json({"conflicts": [i.to_dict() for i in exc.items]})
@@ -179,6 +180,13 @@ def import_cmd(home: Home, source: str, strategy: str | None, dry_run: bool, all
                     color_diff(item.diff)
             raise
     _report(result, as_json)
+    conflicts = [i for i in result.items if i.action == "conflict"]
+    if conflicts:  # a dry run shows the whole plan, then says what would stop the import
+        if not as_json:
+            for item in conflicts:
+                click.echo(f"conflict: {item.target}: {item.reason}")
+                color_diff(item.diff)
+        raise importer.ImportConflict(conflicts)
 
 
 def _ask(item: object) -> str:

@@ -56,6 +56,35 @@ class Feed:
 
 
 
+_LISTING_TEXT = ("id", "type", "name", "version", "description")
+
+
+def _listing_problem(entry: Any) -> str:
+    """What is wrong with one listing's shape ("" when nothing is)."""
+    if not isinstance(entry, dict):
+        return "not an object"
+    for key in _LISTING_TEXT:
+        value = entry.get(key, "")
+        if not isinstance(value, str) or any(ord(c) < 32 or ord(c) == 127 for c in value):
+            return f"'{key}' must be a one-line string"
+    for key in ("tags", "artifacts"):
+        value = entry.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return f"'{key}' must be a list of strings"
+    bundle = entry.get("bundle")
+    if not isinstance(bundle, dict) or not isinstance(bundle.get("url"), str) \
+            or not isinstance(bundle.get("sha256"), str):
+        return "'bundle' must hold a url and a sha256"
+    size = bundle.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return "'bundle.size' must be a non-negative integer"
+    publisher = entry.get("publisher", {})
+    if not isinstance(publisher, dict) or not isinstance(publisher.get("name", ""), str) \
+            or any(ord(c) < 32 or ord(c) == 127 for c in publisher.get("name", "")):
+        return "'publisher' must be an object with a one-line name"
+    return ""
+
+
 def parse(data: bytes, where: str) -> Feed:
     try:
         doc = strictjson.loads(data)
@@ -70,8 +99,12 @@ def parse(data: bytes, where: str) -> Feed:
     version, listings = signed.get("version"), signed.get("listings")
     if not isinstance(version, int) or isinstance(version, bool) or not isinstance(listings, list):
         raise BadInputError(f"{where}: feed 'version' must be an integer and 'listings' a list")
-    if not all(isinstance(e, dict) for e in listings) or not all(
-            isinstance(s, dict) and isinstance(s.get("sig"), str) for s in sigs):
-        raise BadInputError(f"{where}: malformed listings or signatures")
+    if not all(isinstance(s, dict) and isinstance(s.get("sig"), str) for s in sigs):
+        raise BadInputError(f"{where}: malformed signatures")
+    for i, entry in enumerate(listings):
+        problem = _listing_problem(entry)
+        if problem:
+            raise BadInputError(f"{where}: listings[{i}]: {problem}",
+                                hint="the feed is damaged; ask its publisher to publish again")
     return Feed(str(signed.get("name", "")), version, str(signed.get("generated", "")),
                 str(signed.get("expires", "")), listings, sigs)

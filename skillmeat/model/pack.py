@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skillmeat.model import strictjson
-from skillmeat.model.artifact import TYPE_BY_DIR, ArtifactId, ArtifactType, check_part
+from skillmeat.model.artifact import TYPE_BY_DIR, ArtifactId, ArtifactType, check_part, ids_from_paths
 from skillmeat.model.errors import BadInputError
 from skillmeat.model.hashing import content_hash
 
@@ -248,13 +248,43 @@ def _parse_manifest(data: bytes, where: str) -> PackManifest:
             if key in seen_files:
                 raise PackError(where, f"'{f.path}' collides with '{seen_files[key]}'")
             seen_files[key] = f.path
+    _check_owners(where, arts)
+    commit = _text(source, "commit", where)
+    if commit and not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", commit):
+        raise PackError(where, "'source.commit' must be a git commit id")
     known = {"format", "name", "version", "created", "publisher", "artifacts", "source"}
     return PackManifest(
-        name, version, str(raw.get("created", "")),
-        str(publisher.get("name", "")), str(publisher.get("key", "")), tuple(arts),
-        str(source.get("repo", "")), str(source.get("commit", "")),
+        name, version, _text(raw, "created", where),
+        _text(publisher, "name", where), _text(publisher, "key", where), tuple(arts),
+        _text(source, "repo", where), commit,
         {k: v for k, v in raw.items() if k not in known},
     )
+
+
+def _text(obj: dict[str, Any], key: str, where: str, limit: int = 1024) -> str:
+    """An optional free-text field: a string, one line, no control characters, bounded."""
+    value = obj.get(key, "")
+    if not isinstance(value, str):
+        raise PackError(where, f"'{key}' must be a string")
+    if len(value) > limit or any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise PackError(where, f"'{key}' holds control characters or is too long")
+    return value
+
+
+def _check_owners(where: str, arts: list[PackArtifact]) -> None:
+    """Each listed file belongs to its artifact by the collection's own layout rules, so no
+    artifact can reach into another's directory (``skills/a/b/SKILL.md`` is not ``a``'s)."""
+    rels = {f.path[len(ARTIFACTS):]: a.id for a in arts for f in a.files}
+    for owner, paths in ids_from_paths(list(rels)).items():
+        for rel in paths:
+            if rels[rel] != owner:
+                raise PackError(where, f"'{ARTIFACTS}{rel}' is listed under {rels[rel]} but lies "
+                                f"inside {owner}")
+    owned = {p for paths in ids_from_paths(list(rels)).values() for p in paths}
+    stray = sorted(set(rels) - owned)
+    if stray:
+        raise PackError(where, f"'{ARTIFACTS}{stray[0]}' belongs to no artifact of {rels[stray[0]]}'s "
+                        "layout")
 
 
 def _parse_artifact(raw: Any, where: str) -> PackArtifact:
@@ -301,8 +331,7 @@ def _parse_artifact(raw: Any, where: str) -> PackArtifact:
         raise PackError(where, "a skill without SKILL.md")
     if aid.type is not ArtifactType.SKILL and ARTIFACTS + aid.relpath not in {f.path for f in files}:
         raise PackError(where, f"missing {ARTIFACTS + aid.relpath}")
-    version = raw.get("version", "")
-    return PackArtifact(aid.type, aid.name, version if isinstance(version, str) else str(version),
+    return PackArtifact(aid.type, aid.name, _text(raw, "version", where, 128),
                         digest, tuple(sorted(files, key=lambda f: f.path)))
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from skillmeat.model import sshsig
-from skillmeat.model.artifact import ArtifactId, check_part, ids_from_paths
+from skillmeat.model.artifact import ArtifactId, ArtifactType, check_part, ids_from_paths
 from skillmeat.model.errors import (
     BadInputError,
     ConflictError,
@@ -36,6 +36,7 @@ from skillmeat.model.pack import (
     check_version,
 )
 from skillmeat.model.sshkeys import PrivateKey, PublicKey
+from skillmeat.services.artifacts import artifact_roots
 from skillmeat.services.query import resolve
 from skillmeat.services.refs import git_signer
 from skillmeat.services.trust import TrustSet, Verdict, verify
@@ -45,6 +46,7 @@ from skillmeat.store.packzip import PackReader, PackWriter
 from skillmeat.store.refstore import PREFIX, RefStore, check_ref_name, tree_from_entries
 
 BUNDLE_REFS = PREFIX + "bundles/"
+TYPE_DIRS = sorted(t.directory for t in ArtifactType)
 DEFAULT_LIMITS = Limits()
 Progress = Callable[[int, int], None]
 
@@ -107,7 +109,8 @@ def build(
         ids = select(store, head, refs, all_=all_, tags=tags)
         files_at = store.repo.files_at(head)
         members = _members(ids, files_at)
-        dirty = store.repo.dirty_paths(sorted({m[0] for m in members.values()}))
+        roots = TYPE_DIRS if all_ else sorted({r for a in ids for r in artifact_roots(a)})
+        dirty = store.repo.dirty_paths(roots)
         if dirty:
             raise ConflictError(f"uncommitted changes in {', '.join(dirty[:3])}"
                                 f"{' ...' if len(dirty) > 3 else ''}",
@@ -125,6 +128,9 @@ def build(
             raise ConflictError(f"bundle {bname}@{bversion} already exists with other content "
                                 f"({ref})", hint="pass another --version")
         out = out if out.suffix else out.with_name(out.name + ".skillmeat-pack")
+        if not out.parent.is_dir():
+            raise BadInputError(f"cannot write {out}: no such directory {out.parent}",
+                                hint="create the directory first, or choose another -o")
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         try:
             manifest, digest, signed = _write(store, head, ids, members, files_at, tmp, key, bname,
@@ -340,6 +346,9 @@ def _check_content(label: str, reader: PackReader, manifest: PackManifest,
 def write_from_ref(store: CollectionStore, ref: str, dest: Path, where: str = "") -> str:
     """Rebuild a bundle file byte for byte from its signed ref's tree; return its sha256."""
     files = store.repo.files_at(ref)
+    if tree_from_entries(store.repo.repo, files) != store.repo.tree_id(ref):
+        raise PackError(where or ref, "not a bundle tree (it holds entries other than files, "
+                        "such as submodules)")
     try:
         with PackWriter(dest) as writer:
             for name in sorted(files):

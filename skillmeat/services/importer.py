@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skillmeat.model.artifact import ArtifactId, ArtifactType
+from skillmeat.model.artifact import ArtifactId, ArtifactType, ids_from_paths
 from skillmeat.model.errors import BadInputError, ConflictError
 from skillmeat.model.hashing import content_hash
 from skillmeat.model.manifest import LOCK_NAME, MANIFEST_NAME, LockEntry, ManifestEntry
-from skillmeat.model.pack import ARTIFACTS, Limits, PackArtifact, member_prefix
+from skillmeat.model.pack import ARTIFACTS, Limits, PackArtifact, PackError, member_prefix
 from skillmeat.services.bundle import DEFAULT_LIMITS, Checked, check
 from skillmeat.services.hashing import tree_hash
 from skillmeat.services.trust import TrustSet
@@ -77,7 +77,12 @@ def import_bundle(
     home: Home, store: CollectionStore, path: Path, trust: TrustSet, *,
     strategy: str | None = None, choose: Chooser | None = None, dry_run: bool = False,
     allow_unsigned: bool = False, limits: Limits = DEFAULT_LIMITS, where: str | None = None,
+    expect: tuple[str, str] | None = None,
 ) -> ImportResult:
+    """Verify ``path`` completely, plan each artifact, apply the plan as one commit.
+
+    ``expect``: the (name, version) a vault listed for this bundle; anything else is refused.
+    """
     if strategy is not None and strategy not in STRATEGIES:
         raise BadInputError(f"unknown strategy '{strategy}'", hint="use merge, fork or skip")
     with home.lock():
@@ -89,11 +94,17 @@ def import_bundle(
         try:
             checked = check(path, trust, allow_unsigned=allow_unsigned, limits=limits,
                             extract_to=stage, where=where)
+            m = checked.manifest
+            if expect is not None and expect != (m.name, m.version):
+                raise PackError(where or str(path), f"listed as {expect[0]}@{expect[1]}, but the "
+                                f"bundle is {m.name}@{m.version}",
+                                hint="the vault is inconsistent or tampered with; nothing was imported")
             result = ImportResult(checked, dry_run=dry_run)
             result.items = _plan(store, checked, stage, lock, strategy, choose)
             conflicts = [i for i in result.items if i.action == "conflict"]
-            if conflicts:
+            if conflicts and not dry_run:
                 raise ImportConflict(conflicts)
+            _check_layout(store, stage, result.changes)
             if result.changes and not dry_run:
                 result.commit = _apply(store, checked, stage, lock, result.changes)
             return result
@@ -210,6 +221,53 @@ def _diff(store: CollectionStore, ours: list[str], art: PackArtifact, stage: Pat
         if out and not out[-1].endswith("\n"):
             out.append("\n")
     return "".join(out)
+
+
+def _check_layout(store: CollectionStore, stage: Path, changes: list[PlanItem]) -> None:
+    """After the import every artifact must own exactly its files: no bundle artifact may land
+    inside another's directory (``skills/a/b/`` is ``a``'s), and nothing may be in the way."""
+    if not changes:
+        return
+    existing = store.artifacts_in_worktree()
+    after = set(store.worktree().files())
+    expected: dict[ArtifactId, set[str]] = {}
+    for item in changes:
+        art, target = item.source, item.target
+        if item.action == "update":
+            after -= set(existing.get(target, []))
+        expected[target] = {_target_rel(f.path, art, target) for f in art.files}
+        after |= expected[target]
+        for rel in expected[target]:
+            _check_way(store, rel, target)
+    owners = ids_from_paths(sorted(after))
+    owner_of = {p: aid for aid, paths in owners.items() for p in paths}
+    for target, rels in expected.items():
+        for rel in sorted(rels):
+            if owner_of.get(rel) != target:
+                other = owner_of.get(rel)
+                raise ConflictError(f"importing {target} would write {rel}, which "
+                                    f"{'belongs to ' + str(other) if other else 'no artifact owns'}",
+                                    hint="nothing was imported: the bundle's layout clashes with "
+                                    "this collection")
+    for aid, paths in existing.items():
+        if aid not in expected and set(owners.get(aid, [])) != set(paths):
+            raise ConflictError(f"the import would change which files belong to {aid}",
+                                hint="nothing was imported: the bundle's layout clashes with this "
+                                "collection")
+
+
+def _check_way(store: CollectionStore, rel: str, target: ArtifactId) -> None:
+    path = store.path
+    for part in rel.split("/")[:-1]:
+        path = path / part
+        if path.is_symlink() or (path.exists() and not path.is_dir()):
+            raise ConflictError(f"importing {target}: {path.relative_to(store.path)} is in the way "
+                                "(a file or symlink where a directory must go)",
+                                hint="move it away, then import again")
+    final = store.path / rel
+    if final.is_symlink() or final.is_dir():
+        raise ConflictError(f"importing {target}: {rel} is a directory or symlink",
+                            hint="move it away, then import again")
 
 
 def _apply(store: CollectionStore, checked: Checked, stage: Path, lock: dict[str, LockEntry],

@@ -189,7 +189,7 @@ def _listing(entry: dict[str, Any], location: str) -> Listing:
     bundle = entry.get("bundle", {}) if isinstance(entry.get("bundle"), dict) else {}
     pub = entry.get("publisher", {})
     size = bundle.get("size", 0)
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= DEFAULT_LIMITS.max_total:
         raise BadInputError(f"{location}: listing {entry.get('id')!r} has a bad bundle size",
                             hint="the vault's feed.json is damaged")
     return Listing(str(entry.get("name", "")), str(entry.get("version", "")),
@@ -278,18 +278,26 @@ def listings(home: Home, vault: Vault, trust: TrustSet
 
 
 def fetch(home: Home, vault: Vault, name: str, version: str | None, dest: Path,
-          store: CollectionStore, trust: TrustSet) -> Listing:
-    """Download a bundle into ``dest``, checked against its listing before anyone opens it."""
+          store: CollectionStore, trust: TrustSet, *, allow_unsigned: bool = False) -> Listing:
+    """Download a bundle into ``dest``, checked against its listing before anyone opens it.
+
+    The feed must be signed by a trusted key (else anyone who can write to the vault could
+    swap, withhold or roll back bundles) unless ``allow_unsigned``.
+    """
     if vault.kind == "git":
         return _fetch_ref(vault, name, version, dest, store, trust)
-    feed = read_feed(vault, None)[0]
+    feed, verdict, problem = read_feed(vault, trust)
+    if feed is not None and verdict is None and not allow_unsigned:
+        raise SignatureError(f"vault {vault.name} feed", problem,
+                             hint="trust the key that signs the vault's feed, or pass "
+                             "--allow-unsigned (the bundle's own signature is still checked)")
     entry = feed.find(name, version) if feed is not None else None
     if entry is None:
         raise NotFoundError(f"vault {vault.name} has no bundle {name}"
                             f"{'@' + version if version else ''}",
                             hint=f"see `skillmeat vault ls {vault.name}`")
     listing = _listing(entry, vault.url)
-    rel = str(entry.get("bundle", {}).get("url", ""))
+    rel = str(entry["bundle"].get("url", ""))
     fs = vault.fs()
     fs.get_file(rel, dest, min(listing.size, DEFAULT_LIMITS.max_total))
     size, digest = dest.stat().st_size, sha256_file(dest)

@@ -506,6 +506,9 @@ class PackReader:
             entries[name] = entry
         if pos != end:
             raise self._error(f"{end - pos} bytes of unexpected data in the central directory")
+        if total > self.limits.ratio_floor and total > self.limits.max_ratio * max(cd_offset, 1):
+            raise self._error(f"members expand to {total} bytes from {cd_offset} (ratio over "
+                              f"{self.limits.max_ratio}:1 in all; possible zip bomb)")
         return entries
 
     def _entry(self, fields: tuple[int, ...], raw: bytes, extra: bytes, comment_len: int) -> _Entry:

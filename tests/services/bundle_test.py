@@ -228,3 +228,19 @@ def test_empty_collection_and_nothing_selected(home: Home, tmp_path: Path) -> No
     store = create_collection(home, "empty")
     with pytest.raises(SkillmeatError, match=r"no commits|no artifacts"):
         bundle.build(home, store, [], pack_path(tmp_path), ALICE, all_=True)
+
+
+def test_untracked_files_and_missing_output_directory(home: Home, tmp_path: Path) -> None:
+    from skillmeat.model.errors import BadInputError
+
+    store = examples_collection(home)
+    (store.path / "skills/pdf-summary/new.txt").write_text("not committed\n")
+    with pytest.raises(ConflictError, match=r"uncommitted changes in skills/pdf-summary/new\.txt"):
+        bundle.build(home, store, ["pdf-summary"], pack_path(tmp_path), ALICE)
+    (store.path / "skills/pdf-summary/new.txt").unlink()
+    (store.path / "commands/brand-new.md").write_text("---\ndescription: new\n---\n")
+    with pytest.raises(ConflictError, match="brand-new"):
+        bundle.build(home, store, [], pack_path(tmp_path), ALICE, all_=True)
+    with pytest.raises(BadInputError, match="no such directory"):
+        bundle.build(home, store, ["review"], tmp_path / "missing" / "x.skillmeat-pack", ALICE)
+    assert RefStore(store.repo.repo).names() == []

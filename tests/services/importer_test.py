@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from skillmeat.model.errors import SignatureError, SkillmeatError
+from skillmeat.model.errors import ConflictError, SignatureError, SkillmeatError
+from skillmeat.model.pack import PackError
 from skillmeat.services import bundle
 from skillmeat.services.collections import create_collection
 from skillmeat.services.importer import ImportConflict, PlanItem, import_bundle
@@ -15,7 +16,15 @@ from skillmeat.store.collection import CollectionStore
 from skillmeat.store.gitrepo import GitRepo
 from skillmeat.store.home import Home
 from tests.helpers import tree_state
-from tests.services.sharing_fixtures import ALICE, MALLORY, edit, examples_collection, pack_path, trusting
+from tests.services.sharing_fixtures import (
+    ALICE,
+    MALLORY,
+    craft_bundle,
+    edit,
+    examples_collection,
+    pack_path,
+    trusting,
+)
 
 SKILL = "skills/pdf-summary/SKILL.md"
 TRUST = trusting(ALICE)
@@ -134,3 +143,77 @@ def test_dry_run_and_signatures(home: Home, tmp_path: Path, two) -> None:  # typ
     assert _state(mine) == before
     result = import_bundle(home, mine, pack, trusting(MALLORY), allow_unsigned=True)
     assert len(result.changes) == 8
+
+
+# --- hostile layouts and inputs (each refused whole, the collection untouched) -------------
+
+
+def _refused_whole(home: Home, mine: CollectionStore, pack: Path, exc: type[Exception], match: str,
+                   **kw: object) -> None:
+    before = _state(mine)
+    with pytest.raises(exc, match=match) as info:
+        import_bundle(home, mine, pack, TRUST, **kw)  # type: ignore[arg-type]
+    assert "\n" not in str(info.value)
+    assert _state(mine) == before
+
+
+def test_an_artifact_cannot_reach_into_another(home: Home, tmp_path: Path, two) -> None:  # type: ignore[no-untyped-def]
+    team, mine = two
+    import_bundle(home, mine, _export(home, team, tmp_path, "1", "pdf-summary", "format-on-save"), TRUST)
+    skill = {"artifacts/skills/pdf-summary/scripts/SKILL.md": b"---\nname: scripts\n---\n",
+             "artifacts/skills/pdf-summary/scripts/extract.py": b"evil()\n"}
+    pack = craft_bundle(tmp_path / "nested.skillmeat-pack", {"skill/pdf-summary:scripts": skill})
+    _refused_whole(home, mine, pack, ConflictError, "belongs to skill/pdf-summary", strategy="skip")
+    hook = {"artifacts/hooks/format-on-save/evil.toml": b"event = 'x'\n",
+            "artifacts/hooks/format-on-save/evil/payload.sh": b"rm -rf /\n"}
+    pack = craft_bundle(tmp_path / "hook.skillmeat-pack", {"hook/format-on-save:evil": hook})
+    _refused_whole(home, mine, pack, ConflictError, "belongs to hook/format-on-save")
+    both = craft_bundle(tmp_path / "both.skillmeat-pack", {
+        "skill/a": {"artifacts/skills/a/SKILL.md": b"x"},
+        "skill/a:b": {"artifacts/skills/a/b/SKILL.md": b"x"}})
+    _refused_whole(home, mine, both, PackError, "inside skill/a|belongs to no artifact")
+
+
+def test_a_file_in_the_way(home: Home, tmp_path: Path, two) -> None:  # type: ignore[no-untyped-def]
+    _, mine = two
+    (mine.path / "commands").mkdir()
+    (mine.path / "commands" / "zz").write_text("a plain file\n")
+    pack = craft_bundle(tmp_path / "w.skillmeat-pack", {
+        "agent/aaa": {"artifacts/agents/aaa.md": b"---\nname: aaa\n---\n"},
+        "command/zz:cmd": {"artifacts/commands/zz/cmd.md": b"x\n"}})
+    _refused_whole(home, mine, pack, ConflictError, "commands/zz is in the way")
+
+
+def _nested(depth: int) -> list[object]:
+    value: list[object] = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_hostile_manifest_text_and_json(home: Home, tmp_path: Path, two) -> None:  # type: ignore[no-untyped-def]
+    _, mine = two
+    one = {"command/x": {"artifacts/commands/x.md": b"x\n"}}
+    for fields, match in (
+            ({"publisher": {"name": "\x1b[31mred\r\nfake", "key": ALICE.public.openssh()}},
+             "control characters"),
+            ({"publisher": {"name": "\ud800", "key": ALICE.public.openssh()}}, "lone surrogate"),
+            ({"created": _nested(70)}, "nested"),
+            ({"source": {"repo": "x", "commit": "not-a-commit"}}, "commit id")):
+        pack = craft_bundle(tmp_path / "t.skillmeat-pack", one, **fields)
+        _refused_whole(home, mine, pack, PackError, match)
+
+
+def test_whole_archive_ratio_cap(home: Home, tmp_path: Path, two) -> None:  # type: ignore[no-untyped-def]
+    _, mine = two
+    files = {f"artifacts/skills/z/f{i:03}.bin": bytes(200_000) for i in range(40)}
+    files["artifacts/skills/z/SKILL.md"] = b"---\nname: z\n---\n"
+    pack = craft_bundle(tmp_path / "bomb.skillmeat-pack", {"skill/z": files})
+    _refused_whole(home, mine, pack, PackError, "in all; possible zip bomb")
+
+
+def test_vault_listing_must_match_the_bundle(home: Home, tmp_path: Path, two) -> None:  # type: ignore[no-untyped-def]
+    team, mine = two
+    pack = _export(home, team, tmp_path, "1", "review")
+    _refused_whole(home, mine, pack, PackError, "listed as starter@2, but the bundle is review@1",
+                   expect=("starter", "2"))

@@ -39,3 +39,41 @@ def edit(store: CollectionStore, rel: str, text: str) -> None:
 
 def pack_path(tmp: Path, name: str = "b") -> Path:
     return tmp / f"{name}.skillmeat-pack"
+
+
+def craft_bundle(path: Path, artifacts: dict[str, dict[str, bytes]], *, key: PrivateKey | None = ALICE,
+                 **fields: object) -> Path:
+    """A bundle made by hand: ``{"skill/x": {"artifacts/skills/x/SKILL.md": b"..."}}``, with a
+    correct manifest (``fields`` override its top-level keys) signed by ``key``."""
+    import hashlib
+    import json
+
+    from skillmeat.model.artifact import ArtifactId
+    from skillmeat.model.hashing import content_hash
+    from skillmeat.model.pack import MANIFEST, NAMESPACE, SIGNATURE, member_prefix
+    from skillmeat.model.sshsig import sign
+    from skillmeat.store.packzip import PackWriter
+
+    arts, members = [], {}
+    for text, files in artifacts.items():
+        aid = ArtifactId.parse(text)
+        cut = len(member_prefix(aid))
+        listed = [{"path": p, "size": len(d), "sha256": hashlib.sha256(d).hexdigest(), "mode": "100644"}
+                  for p, d in sorted(files.items())]
+        digest = content_hash((f["path"][cut:], 0o100644, f["sha256"]) for f in listed)
+        arts.append({"type": aid.type.value, "name": aid.name, "version": "", "hash": digest,
+                     "files": listed})
+        members.update(files)
+    manifest = {"format": "skillmeat-pack/1", "name": "crafted", "version": "1",
+                "created": "2026-01-01T00:00:00Z",
+                "publisher": {"name": "Alice", "key": key.public.openssh() if key else ""},
+                "artifacts": arts, "source": {"repo": "x", "commit": "0" * 40}, **fields}
+    data = json.dumps(manifest).encode()
+    members[MANIFEST] = data
+    if key is not None:
+        members[SIGNATURE] = sign(key, data, NAMESPACE).encode()
+    with PackWriter(path) as writer:
+        for name in sorted(members):
+            writer.add_bytes(name, members[name])
+        writer.close()
+    return path

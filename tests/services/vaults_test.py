@@ -133,11 +133,44 @@ def test_git_vault_refuses_untrusted_and_non_bundle_refs(home: Home, tmp_path: P
     _push_crafted(store, remote, MALLORY, {"skillmeat-pack.json": (0o100644, b"{}")}, "1")
     _push_crafted(store, remote, ALICE, {"artifacts/skills/x/SKILL.md": (0o120000, b"/etc/passwd"),
                                          "skillmeat-pack.json": (0o100644, b"{}")}, "2")
-    assert [x.version for x in vaults.listings(home, vault, TRUST)[0]] == ["1", "2"]
+    _push_crafted(store, remote, ALICE, {"artifacts/commands/sub": (0o160000, b""),
+                                         "skillmeat-pack.json": (0o100644, b"{}")}, "3")
+    assert [x.version for x in vaults.listings(home, vault, TRUST)[0]] == ["1", "2", "3"]
     mine = examples_collection(home, "mine")
     with pytest.raises(SignatureError, match="unknown key"):
         vaults.fetch(home, vault, "kit", "1", tmp_path / "1.skillmeat-pack", mine, TRUST)
     with pytest.raises(SkillmeatError, match="not a bundle tree"):
         vaults.fetch(home, vault, "kit", "2", tmp_path / "2.skillmeat-pack", mine, TRUST)
+    with pytest.raises(SkillmeatError, match="not a bundle tree"):
+        vaults.fetch(home, vault, "kit", "3", tmp_path / "3.skillmeat-pack", mine, TRUST)
     assert not [r for r in mine.repo.repo.references if r.startswith("refs/skillmeat-incoming/")]
     assert not (tmp_path / "1.skillmeat-pack").exists()
+
+
+def test_feeds_must_be_signed_by_a_trusted_key_and_well_formed(home: Home, tmp_path: Path) -> None:
+    store = examples_collection(home)
+    root = tmp_path / "vault"
+    vault = vaults.add(home, "dir", str(root), {})
+    _publish(home, store, vault, tmp_path, "1", ["review"])
+    feed_path = root / "feed.json"
+    good = json.loads(feed_path.read_text())
+    doc = json.loads(feed_path.read_text())
+    doc["signed"]["listings"][0]["version"] = "2"  # a swapped listing breaks the signature
+    feed_path.write_text(json.dumps(doc))
+    dest = tmp_path / "x.skillmeat-pack"
+    with pytest.raises(SignatureError, match="vault dir feed: bad signature"):
+        vaults.fetch(home, vault, "kit", None, dest, store, TRUST)
+    assert vaults.fetch(home, vault, "kit", "2", dest, store, TRUST, allow_unsigned=True).version == "2"
+    feed_path.write_text(json.dumps(good))
+    with pytest.raises(SignatureError, match="unknown key"):
+        vaults.fetch(home, vault, "kit", "1", dest, store, trusting(MALLORY))
+    for listing_change in ({"artifacts": 5}, {"bundle": [1]}, {"name": "a\x1b[2Jb"},
+                           {"bundle": {"url": "x", "sha256": "y", "size": -1}}):
+        doc = json.loads(json.dumps(good))
+        doc["signed"]["listings"][0].update(listing_change)
+        feed_path.write_text(json.dumps(doc))
+        with pytest.raises(SkillmeatError, match=r"listings\[0\]"):
+            vaults.listings(home, vault, TRUST)
+    feed_path.write_text("[" * 200_000)
+    with pytest.raises(SkillmeatError, match="not a valid feed"):
+        vaults.listings(home, vault, TRUST)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -231,6 +231,7 @@ class Checked:
     problem: str              # why the signature is not a verdict ("" when it is)
     signer: str               # fingerprint of the signing key ("" when unsigned)
     size: int
+    blobs: dict[str, str] = field(default_factory=dict)  # member -> git blob id (objects=...)
 
     @property
     def verified(self) -> bool:
@@ -257,12 +258,14 @@ class Checked:
 def check(
     path: Path, trust: TrustSet, *, allow_unsigned: bool = False, limits: Limits = DEFAULT_LIMITS,
     extract_to: Path | None = None, now: datetime.datetime | None = None, where: str | None = None,
-    hash_files: bool = True,
+    hash_files: bool = True, objects: Path | None = None,
 ) -> Checked:
     """Verify a bundle completely (optionally extracting it into ``extract_to``).
 
     Order: structure and names, manifest, signature (before any content is read), then every
     file listed, present, of its size, mode and sha256, nothing unlisted, every artifact's hash.
+    With ``objects`` (a git object directory) and ``extract_to``, each file is also stored as a
+    git blob on the way, from its compressed bytes (``Checked.blobs``).
     """
     label = where or str(path)
     with PackReader(path, limits, label) as reader:
@@ -273,9 +276,8 @@ def check(
         sig = reader.read_small(SIGNATURE, limits.max_signature) if SIGNATURE in reader.members else None
         verdict, problem, signer = _signature(label, manifest, data, sig, trust, now, allow_unsigned)
         _check_members(label, reader, manifest)
-        if hash_files:
-            _check_content(label, reader, manifest, extract_to)
-        return Checked(manifest, verdict, problem, signer, path.stat().st_size)
+        blobs = _check_content(label, reader, manifest, extract_to, objects) if hash_files else {}
+        return Checked(manifest, verdict, problem, signer, path.stat().st_size, blobs)
 
 
 def _signature(
@@ -332,15 +334,19 @@ def _check_members(label: str, reader: PackReader, manifest: PackManifest) -> No
 
 
 def _check_content(label: str, reader: PackReader, manifest: PackManifest,
-                   extract_to: Path | None) -> None:
+                   extract_to: Path | None, objects: Path | None) -> dict[str, str]:
+    blobs = {}
     for name, f in sorted(manifest.files.items()):
-        if extract_to is not None:
+        if extract_to is not None and objects is not None:
+            size, sha, blobs[name] = reader.extract_with_blob(name, extract_to / name, objects)
+        elif extract_to is not None:
             size, sha = reader.extract(name, extract_to / name)
         else:
             size, sha = reader.hash_member(name)
         if size != f.size or sha != f.sha256:
             raise PackError(label, f"member '{name}' does not match the manifest "
                             f"({'size' if size != f.size else 'sha256'} differs)")
+    return blobs
 
 
 def write_from_ref(store: CollectionStore, ref: str, dest: Path, where: str = "") -> str:

@@ -93,7 +93,8 @@ def import_bundle(
         stage = Path(tempfile.mkdtemp(prefix="import-", dir=work_git))
         try:
             checked = check(path, trust, allow_unsigned=allow_unsigned, limits=limits,
-                            extract_to=stage, where=where)
+                            extract_to=stage, where=where,
+                            objects=None if dry_run else Path(store.repo.repo.path) / "objects")
             m = checked.manifest
             if expect is not None and expect != (m.name, m.version):
                 raise PackError(where or str(path), f"listed as {expect[0]}@{expect[1]}, but the "
@@ -277,6 +278,7 @@ def _apply(store: CollectionStore, checked: Checked, stage: Path, lock: dict[str
     existing = store.artifacts_in_worktree()
     known = store.manifest().artifacts
     fresh: dict[str, ManifestEntry] = {}
+    stored: dict[str, tuple[str, int]] = {}  # files whose blob the check already stored
     with store.change() as txn:
         for item in changes:
             art, target = item.source, item.target
@@ -295,6 +297,8 @@ def _apply(store: CollectionStore, checked: Checked, stage: Path, lock: dict[str
                 else:
                     txn.move_in(src, rels[f.path])
                     entries.append((rels[f.path][cut:], f.mode, f.sha256))
+                    if f.path in checked.blobs:
+                        stored[rels[f.path]] = (checked.blobs[f.path], f.mode)
             lock[str(target)] = LockEntry(content_hash(entries), source, str(art.id),
                                           m.source_commit, art.version)
             if str(target) not in known:
@@ -304,4 +308,4 @@ def _apply(store: CollectionStore, checked: Checked, stage: Path, lock: dict[str
         txn.write(LOCK_NAME, render_lock(lock))
         signer = checked.verdict.principal if checked.verdict else "unverified"
         lines = "\n".join(f"- {i.action} {i.target}" for i in changes)
-        return txn.commit(f"Import {m.name} {m.version} ({signer})\n\n{lines}\n")
+        return txn.commit(f"Import {m.name} {m.version} ({signer})\n\n{lines}\n", known=stored)

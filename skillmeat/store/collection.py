@@ -115,10 +115,12 @@ class WorktreeChange(FileChange):
         self.committed: str | None = None
         self._made: list[tuple[str, str | None]] = []
 
-    def commit(self, message: str, *, allow_empty: bool = False) -> str:
+    def commit(self, message: str, *, allow_empty: bool = False,
+               known: dict[str, tuple[str, int]] | None = None) -> str:
+        """Commit every touched path; ``known`` files' blobs are already stored (see GitRepo)."""
         parent = self.store.repo.head()
         self.committed = self.store.repo.commit_paths(self.touched, message,
-                                                      allow_empty=allow_empty)
+                                                      allow_empty=allow_empty, known=known)
         if self.committed != parent:
             self._made.append((self.committed, parent))
         return self.committed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -96,16 +98,20 @@ class GitRepo:
                 out.append(path)
         return sorted(out)
 
-    def commit_paths(self, paths: Iterable[str], message: str, *, allow_empty: bool = False) -> str:
+    def commit_paths(self, paths: Iterable[str], message: str, *, allow_empty: bool = False,
+                     known: dict[str, tuple[str, int]] | None = None) -> str:
         """Commit exactly these work-tree paths (files or directories).
 
         Whatever else the user has staged stays staged and out of our commit. A lock inside
         the repository serializes SkillMeat processes of different homes on one collection.
+        ``known``: files whose blob is already in the object store (path -> (blob id, mode)),
+        staged without hashing and compressing them again.
         """
         with process_lock(Path(self.repo.path) / "skillmeat.lock"):
-            return self._commit_paths(paths, message, allow_empty)
+            return self._commit_paths(paths, message, allow_empty, known or {})
 
-    def _commit_paths(self, paths: Iterable[str], message: str, allow_empty: bool) -> str:
+    def _commit_paths(self, paths: Iterable[str], message: str, allow_empty: bool,
+                      known: dict[str, tuple[str, int]]) -> str:
         pygit2 = _pygit2()
         self.check_state()
         index = self.repo.index
@@ -114,12 +120,14 @@ class GitRepo:
         head = self.head()
         others = self._staged_outside(index, head, touched)
         self._unstage_missing(index, touched)
-        present = sorted(p for p in touched if (self.path / p).exists())
+        present = sorted(p for p in touched if (self.path / p).exists() and p not in known)
         if present:
             index.add_all(present)  # fast, but skips ignored files: add those one by one
             for path in self._files_under(present):
                 if path not in index:
                     index.add(path)
+        for path, (oid, mode) in known.items():
+            index.add(pygit2.IndexEntry(path, pygit2.Oid(hex=oid), mode))
         tree = self._tree_of(index, head, touched) if others else index.write_tree()
         if head and not allow_empty and self.repo[head].tree_id == tree:
             index.write()
@@ -131,6 +139,8 @@ class GitRepo:
             raise ConflictError(f"the collection at {self.path} changed while committing ({exc})",
                                 hint="retry") from None
         index.write()
+        if known:  # entries added by id carry no file times: let git fill them in (hash only)
+            _refresh_index(self.path)
         return str(oid)
 
     def uncommit(self, commit: str, parent: str | None) -> None:
@@ -288,6 +298,13 @@ class GitRepo:
             if name.startswith(prefix):
                 out[name] = str(self.repo.references[name].resolve().target)
         return out
+
+
+def _refresh_index(workdir: Path) -> None:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.run(["git", "update-index", "-q", "--refresh"], cwd=workdir, check=False,
+                       capture_output=True, timeout=600,
+                       env=dict(os.environ, GIT_TERMINAL_PROMPT="0"))
 
 
 def _under(path: str, roots: set[str]) -> bool:

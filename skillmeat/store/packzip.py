@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import BinaryIO
 
 from skillmeat.model.pack import MODES, Limits, PackError, collision_key, unsafe_member
+from skillmeat.store.looseobj import LooseBlob
 
 CHUNK = 1 << 20
 STORED = 0
@@ -375,6 +376,18 @@ class PackReader:
             size += len(chunk)
         return size, sha.hexdigest()
 
+    def extract_with_blob(self, name: str, dest: Path, objects: Path) -> tuple[int, str, str]:
+        """``extract``, and write the content as a git loose blob into ``objects`` as it goes
+        (reusing the member's compressed bytes); return (size, sha256 hex, blob id)."""
+        entry = self._get(name)
+        blob = LooseBlob(objects, entry.member.size, entry.method)
+        try:
+            size, sha = self._extract(entry, Path(dest), blob)
+            return size, sha, blob.finish()
+        except BaseException:
+            blob.abort()
+            raise
+
     def extract(self, name: str, dest: Path) -> tuple[int, str]:
         """Stream a member into the new file ``dest`` (parents created); return (size, sha256 hex).
 
@@ -382,8 +395,9 @@ class PackReader:
         removed, along with the parent directories this call created. Errors writing ``dest``
         are ``OSError``; everything wrong with the archive is ``PackError``.
         """
-        entry = self._get(name)
-        dest = Path(dest)
+        return self._extract(self._get(name), Path(dest), None)
+
+    def _extract(self, entry: _Entry, dest: Path, blob: LooseBlob | None) -> tuple[int, str]:
         created = _make_parents(dest.parent)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
         perm = 0o755 if entry.member.mode == 0o100755 else 0o644
@@ -396,10 +410,12 @@ class PackReader:
         size = 0
         try:
             with open(fd, "wb") as out:
-                for chunk in self._content(entry):
+                for chunk in self._content(entry, blob.raw if blob is not None else None):
                     out.write(chunk)
                     sha.update(chunk)
                     size += len(chunk)
+                    if blob is not None:
+                        blob.content(chunk)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(dest)
@@ -642,13 +658,15 @@ class PackReader:
             raise self._error(f"no member {name!r} in the archive")
         return entry
 
-    def _content(self, entry: _Entry) -> Iterator[bytes]:
-        """A member's content in chunks of at most 1 MiB, checked against its size and CRC."""
+    def _content(self, entry: _Entry, raw_sink: Callable[[bytes], None] | None = None
+                 ) -> Iterator[bytes]:
+        """A member's content in chunks of at most 1 MiB, checked against its size and CRC;
+        ``raw_sink`` sees every compressed chunk before it is inflated."""
         m = entry.member
         label = f"member {m.name!r}"
         crc = count = 0
         try:
-            raw = self._raw(entry)
+            raw = self._raw(entry) if raw_sink is None else _tee(self._raw(entry), raw_sink)
             for chunk in raw if entry.method == STORED else _inflate(raw):
                 count += len(chunk)
                 if count > m.size:
@@ -674,6 +692,12 @@ class PackReader:
             pos += step
             left -= step
             yield chunk
+
+
+def _tee(chunks: Iterator[bytes], sink: Callable[[bytes], None]) -> Iterator[bytes]:
+    for chunk in chunks:
+        sink(chunk)
+        yield chunk
 
 
 def _inflate(raw: Iterator[bytes]) -> Iterator[bytes]:

@@ -217,3 +217,31 @@ def test_vault_listing_must_match_the_bundle(home: Home, tmp_path: Path, two) ->
     pack = _export(home, team, tmp_path, "1", "review")
     _refused_whole(home, mine, pack, PackError, "listed as starter@2, but the bundle is review@1",
                    expect=("starter", "2"))
+
+
+def test_imported_blobs_are_stored_from_the_bundle_and_git_agrees(  # type: ignore[no-untyped-def]
+        home: Home, tmp_path: Path, two) -> None:
+    import os
+    import subprocess
+
+    from tests.helpers import git
+
+    team, mine = two
+    skill = team.path / "skills" / "pdf-summary"
+    (skill / "data.bin").write_bytes(os.urandom(300_000))  # stored, not deflated
+    (skill / "empty.txt").write_bytes(b"")
+    (skill / "run.sh").write_text("#!/bin/sh\necho hi\n" * 500)
+    (skill / "run.sh").chmod(0o755)
+    git("add", "-A", cwd=team.path)
+    git("commit", "-qm", "more files", cwd=team.path)
+    result = import_bundle(home, mine, _export(home, team, tmp_path, "1"), TRUST)
+    assert result.checked.blobs and len(result.changes) == 8
+    for name in ("data.bin", "run.sh", "empty.txt"):
+        rel = f"skills/pdf-summary/{name}"
+        theirs = git("rev-parse", f"HEAD:{rel}", cwd=team.path)
+        assert git("rev-parse", f"HEAD:{rel}", cwd=mine.path) == theirs
+    assert git("ls-files", "-s", "skills/pdf-summary/run.sh", cwd=mine.path).startswith("100755")
+    assert subprocess.run(["git", "fsck", "--full", "--strict"], cwd=mine.path, capture_output=True,
+                          check=False).returncode == 0
+    assert subprocess.run(["git", "diff-files", "--quiet"], cwd=mine.path, check=False).returncode == 0
+    assert git("status", "--porcelain", cwd=mine.path) == "" and not mine.repo.dirty_paths()

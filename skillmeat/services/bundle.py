@@ -134,7 +134,7 @@ def build(
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         try:
             manifest, digest, signed = _write(store, head, ids, members, files_at, tmp, key, bname,
-                                              bversion, progress)
+                                              bversion, progress, coll.name)
             commit, reused = _sign_ref(store, refs_store, ref, existing, art_entries, signed, key,
                                        manifest)
             size = tmp.stat().st_size
@@ -170,7 +170,7 @@ def _artifacts_tree(store: CollectionStore, commit: str) -> str | None:
 def _write(
     store: CollectionStore, head: str, ids: list[ArtifactId],
     members: dict[str, tuple[str, ArtifactId]], files_at: dict[str, tuple[int, str]], dest: Path,
-    key: PrivateKey, name: str, version: str, progress: Progress | None,
+    key: PrivateKey, name: str, version: str, progress: Progress | None, source: str,
 ) -> tuple[PackManifest, str, dict[str, bytes]]:
     lock = store.lock()
     files: dict[ArtifactId, list[PackFile]] = {a: [] for a in ids}
@@ -192,7 +192,7 @@ def _write(
         who = store.repo.signature()
         manifest = PackManifest(
             name, version, created.strftime("%Y-%m-%dT%H:%M:%SZ"), f"{who.name} <{who.email}>",
-            key.public.openssh(), tuple(arts), store.manifest().name, head)
+            key.public.openssh(), tuple(arts), source, head)
         signed = {MANIFEST: manifest.to_json()}
         signed[SIGNATURE] = sshsig.sign(key, signed[MANIFEST], NAMESPACE).encode()
         for member, data in signed.items():

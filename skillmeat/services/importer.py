@@ -94,7 +94,7 @@ def import_bundle(
         try:
             checked = check(path, trust, allow_unsigned=allow_unsigned, limits=limits,
                             extract_to=stage, where=where,
-                            objects=None if dry_run else Path(store.repo.repo.path) / "objects")
+                            objects=None if dry_run else store.repo.loose_objects())
             m = checked.manifest
             if expect is not None and expect != (m.name, m.version):
                 raise PackError(where or str(path), f"listed as {expect[0]}@{expect[1]}, but the "

@@ -143,6 +143,13 @@ class GitRepo:
             _refresh_index(self.path)
         return str(oid)
 
+    def loose_objects(self) -> Path | None:
+        """Where a SHA-1 loose object may be written directly, or None when this repository
+        keeps its objects elsewhere (a linked worktree) or names them otherwise (SHA-256)."""
+        objects = Path(self.repo.path) / "objects"
+        fmt = _config([self.repo.config], "extensions.objectformat") or "sha1"
+        return objects if objects.is_dir() and fmt.lower() == "sha1" else None
+
     def uncommit(self, commit: str, parent: str | None) -> None:
         """Take back a commit we just made (a later step of the same change failed).
 

@@ -25,26 +25,35 @@ ALLOW_UNSIGNED = click.option("--allow-unsigned", is_flag=True,
 @click.argument("names", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Every artifact in the collection.")
 @click.option("--tag", "tags", multiple=True, metavar="T", help="Artifacts with this tag (repeatable).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Bundle file to write (.skillmeat-pack is added when there is no suffix).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Bundle file to write (.skillmeat-pack is added when there is no suffix); "
+              "a directory with --format claude-marketplace.")
 @click.option("--to", "vault_name", metavar="VAULT", help="Upload the bundle to this vault.")
 @click.option("--version", "version",
               help="Bundle version (default: <collection version>-<commit time>-g<commit>).")
 @click.option("--name", "bundle_name", help="Bundle name (default: the artifact's, or the collection's).")
 @click.option("--key", "key_name", default=None, help="Signing key (default: the default key).")
+@click.option("--format", "fmt", type=click.Choice(["pack", "claude-marketplace"]), default="pack",
+              show_default=True, help="claude-marketplace: a directory Claude Code's "
+              "`/plugin marketplace add` reads (-o DIR).")
 @json_option
 @click.pass_obj
 def export_cmd(home: Home, names: tuple[str, ...], all_: bool, tags: tuple[str, ...],
                output: Path | None, vault_name: str | None, version: str | None,
-               bundle_name: str | None, key_name: str | None, as_json: bool) -> None:
+               bundle_name: str | None, key_name: str | None, fmt: str, as_json: bool) -> None:
     """Build a signed, reproducible bundle of artifacts (NAME..., --all or --tag)."""
     from skillmeat.cli.keys_cmds import ask_passphrase
     from skillmeat.services import bundle, keys
     from skillmeat.services import vaults as vaultsvc
     from skillmeat.services.refs import trust_for
 
+    if fmt == "claude-marketplace":
+        _export_claude(home, names, all_, tags, output, as_json)
+        return
     if not (names or all_ or tags):
         raise BadInputError("nothing to export", hint="name artifacts, or pass --all or --tag T")
+    if output is not None and output.is_dir():
+        raise BadInputError(f"{output} is a directory", hint="give a file name for the bundle")
     if output is None and vault_name is None:
         raise BadInputError("where to?", hint="pass -o FILE and/or --to VAULT")
     store = home.collection()
@@ -69,6 +78,25 @@ def export_cmd(home: Home, names: tuple[str, ...], all_: bool, tags: tuple[str, 
         click.echo(f"{'Kept' if built.reused else 'Signed'} {built.ref} ({built.commit[:12]})")
         if listing is not None:
             click.echo(f"Uploaded to vault {vault_name}: {listing.location}")
+
+
+def _export_claude(home: Home, names: tuple[str, ...], all_: bool, tags: tuple[str, ...],
+                   output: Path | None, as_json: bool) -> None:
+    from skillmeat.services import bundle
+    from skillmeat.services.claude_export import export_claude_marketplace
+
+    store = home.collection()
+    head = store.repo.head()
+    ids = None
+    if head is not None and (names or tags) and not all_:
+        ids = bundle.select(store, head, names, all_=False, tags=tags)
+    done = export_claude_marketplace(store, output or Path("claude-marketplace"), ids=ids)
+    if as_json:
+        emit_json({"out": str(done.out), "marketplace": done.marketplace, "plugins": done.plugins})
+        return
+    click.echo(f"Wrote Claude Code marketplace '{done.marketplace}' to {done.out} "
+               f"({plural(len(done.plugins), 'plugin')}); add it with: "
+               f"claude plugin marketplace add {done.out}")
 
 
 def _verdict_line(checked: object) -> str:

@@ -6,6 +6,7 @@ SSHSIG (namespace ``skillmeat-feed``) over the canonical JSON of ``signed``.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ FORMAT = "skillmeat-feed/1"
 NAMESPACE = "skillmeat-feed"
 FEED_FILE = "feed.json"
 MAX_FEED = 64 << 20
+STATUSES = ("published", "draft", "yanked")
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def canonical(value: Any) -> bytes:
@@ -38,10 +41,23 @@ class Feed:
     expires: str = ""
     listings: list[dict[str, Any]] = field(default_factory=list)
     signatures: list[dict[str, str]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # the marketplace's key set (OpenSSH lines)
+    threshold: int = 1  # distinct keys of that set a new version needs
+    # "keys"/"threshold" written out by the signer even at their defaults (kept as read, so
+    # the canonical bytes, and so the signatures, survive a parse)
+    explicit: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     def signed(self) -> dict[str, Any]:
-        return {"format": FORMAT, "name": self.name, "version": self.version,
-                "generated": self.generated, "expires": self.expires, "listings": self.listings}
+        """What the signatures cover; ``keys``/``threshold`` only when set (older feeds keep
+        their exact canonical bytes)."""
+        out: dict[str, Any] = {
+            "format": FORMAT, "name": self.name, "version": self.version,
+            "generated": self.generated, "expires": self.expires, "listings": self.listings}
+        if self.keys or "keys" in self.explicit:
+            out["keys"] = self.keys
+        if self.threshold != 1 or "threshold" in self.explicit:
+            out["threshold"] = self.threshold
+        return out
 
     def to_json(self) -> bytes:
         doc = {"signed": self.signed(), "signatures": self.signatures}
@@ -55,8 +71,24 @@ class Feed:
         return max(found, key=lambda e: version_key(str(e.get("version", ""))))
 
 
+def parse_time(text: str) -> datetime.datetime | None:
+    """A feed timestamp ("YYYY-MM-DDTHH:MM:SSZ", UTC) or None when missing or malformed."""
+    try:
+        return datetime.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=datetime.UTC)
+    except (TypeError, ValueError):
+        return None
 
-_LISTING_TEXT = ("id", "type", "name", "version", "description")
+
+def format_time(when: datetime.datetime) -> str:
+    return when.astimezone(datetime.UTC).strftime(TIME_FORMAT)
+
+
+def expires_at(feed: Feed) -> datetime.datetime | None:
+    """When the feed stops being valid (None when it says nothing readable)."""
+    return parse_time(feed.expires)
+
+
+_LISTING_TEXT = ("id", "type", "name", "version", "description", "reason")
 
 
 def _listing_problem(entry: Any) -> str:
@@ -82,6 +114,23 @@ def _listing_problem(entry: Any) -> str:
     if not isinstance(publisher, dict) or not isinstance(publisher.get("name", ""), str) \
             or any(ord(c) < 32 or ord(c) == 127 for c in publisher.get("name", "")):
         return "'publisher' must be an object with a one-line name"
+    status = entry.get("status", "published")
+    if status not in STATUSES:
+        return f"'status' must be one of {', '.join(STATUSES)}"
+    return ""
+
+
+def _keys_problem(signed: dict[str, Any]) -> str:
+    keys = signed.get("keys", [])
+    if not isinstance(keys, list) or not all(
+            isinstance(k, str) and k.strip() and not any(ord(c) < 32 or ord(c) == 127 for c in k)
+            for k in keys):
+        return "'keys' must be a list of one-line OpenSSH public keys"
+    threshold = signed.get("threshold", 1)
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
+        return "'threshold' must be an integer >= 1"
+    if keys and threshold > len(keys):
+        return f"'threshold' {threshold} is more than the {len(keys)} key(s) listed"
     return ""
 
 
@@ -101,10 +150,16 @@ def parse(data: bytes, where: str) -> Feed:
         raise BadInputError(f"{where}: feed 'version' must be an integer and 'listings' a list")
     if not all(isinstance(s, dict) and isinstance(s.get("sig"), str) for s in sigs):
         raise BadInputError(f"{where}: malformed signatures")
+    problem = _keys_problem(signed)
+    if problem:
+        raise BadInputError(f"{where}: {problem}",
+                            hint="the feed is damaged; ask its publisher to publish again")
     for i, entry in enumerate(listings):
         problem = _listing_problem(entry)
         if problem:
             raise BadInputError(f"{where}: listings[{i}]: {problem}",
                                 hint="the feed is damaged; ask its publisher to publish again")
     return Feed(str(signed.get("name", "")), version, str(signed.get("generated", "")),
-                str(signed.get("expires", "")), listings, sigs)
+                str(signed.get("expires", "")), listings, sigs,
+                list(signed.get("keys", [])), signed.get("threshold", 1),
+                frozenset(k for k in ("keys", "threshold") if k in signed))

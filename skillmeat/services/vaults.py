@@ -9,8 +9,10 @@ forced); a bundle is rebuilt byte for byte from its ref's tree.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,11 +38,12 @@ from skillmeat.services.bundle import (
     bundle_ref,
     write_from_ref,
 )
+from skillmeat.services.feedcheck import sign_feed
 from skillmeat.services.refs import verify_commit
 from skillmeat.services.trust import TrustSet, Verdict, verify
 from skillmeat.store import gitcli
 from skillmeat.store.collection import CollectionStore
-from skillmeat.store.files import sha256_file
+from skillmeat.store.files import process_lock, sha256_file
 from skillmeat.store.home import Home
 from skillmeat.store.refstore import RefStore
 
@@ -200,24 +203,18 @@ def _listing(entry: dict[str, Any], location: str) -> Listing:
 
 
 def upload(home: Home, vault: Vault, store: CollectionStore, built: BuildResult, key: PrivateKey,
-           trust: TrustSet) -> Listing:
+           trust: TrustSet, *, status: str = "published", description: str = "",
+           tags: Sequence[str] = ()) -> Listing:
     """Put a built bundle into a vault (git: push its ref; fsspec: upload, check, feed)."""
     if vault.kind == "git":
-        return _push_ref(vault, store, built)
+        return push_bundle_ref(vault, store, built)
     m = built.manifest
     fs = vault.fs()
     rel = _bundle_rel(m.name, m.version)
-    feed, verdict, problem = read_feed(vault, trust)
-    if feed is not None and verdict is None and not _signed_by(feed, key):
-        raise SignatureError(f"vault {vault.name} feed", problem,
-                             hint="trust the key that signed it (`skillmeat keys trust`) before "
-                             "publishing on top of it")
-    feed = feed or feedmodel.Feed(vault.name)
-    listed = feed.find(m.name, m.version)
+    feed = _readable_feed(vault, key, trust)
+    listed = feed.find(m.name, m.version) if feed is not None else None
     if listed is not None:
-        if listed.get("bundle", {}).get("sha256") != built.sha256:
-            raise ConflictError(f"{vault.name} already holds {m.name}@{m.version} with other "
-                                "content", hint="versions are immutable: pass another --version")
+        check_same_bundle(vault, listed, built)
         return _listing(listed, vault.url)
     fs.put_file(built.path, rel)
     stat = fs.stat(rel)
@@ -225,14 +222,81 @@ def upload(home: Home, vault: Vault, store: CollectionStore, built: BuildResult,
         raise SkillmeatError(f"upload of {rel} to {vault.url} did not land whole "
                              f"({stat[0] if stat else 'missing'} of {built.size} bytes)",
                              hint="the vault's feed was not changed; retry")
-    entry = _feed_entry(m, built, rel)
-    feed.listings = [e for e in feed.listings if not (e.get("name") == m.name
-                                                       and e.get("version") == m.version)]
-    feed.listings.append(entry)
-    feed.listings.sort(key=lambda e: (str(e.get("name")), feedmodel.version_key(str(e.get("version")))))
-    _sign_feed(feed, key)
-    fs.put_bytes(feedmodel.FEED_FILE, feed.to_json())
+    entry = feed_entry(m, built, rel, status, description, tags)
+
+    def add_listing(feed: feedmodel.Feed) -> None:
+        listed = feed.find(m.name, m.version)
+        if listed is not None:
+            check_same_bundle(vault, listed, built)
+            return
+        feed.listings.append(entry)
+        feed.listings.sort(key=lambda e: (str(e.get("name")),
+                                          feedmodel.version_key(str(e.get("version")))))
+
+    update_feed(vault, key, trust, add_listing)
     return _listing(entry, vault.url)
+
+
+def check_same_bundle(vault: Vault, listed: dict[str, Any], built: BuildResult) -> None:
+    if listed.get("bundle", {}).get("sha256") != built.sha256:
+        m = built.manifest
+        raise ConflictError(f"{vault.name} already holds {m.name}@{m.version} with other "
+                            "content", hint="versions are immutable: pass another --version")
+
+
+def _readable_feed(vault: Vault, key: PrivateKey, trust: TrustSet) -> feedmodel.Feed | None:
+    """The vault's feed, refused unless a trusted key (or ours) signed it."""
+    feed, verdict, problem = read_feed(vault, trust)
+    if feed is not None and verdict is None and not _signed_by(feed, key):
+        raise SignatureError(f"vault {vault.name} feed", problem,
+                             hint="trust the key that signed it (`skillmeat keys trust`) before "
+                             "publishing on top of it")
+    return feed
+
+
+def update_feed(vault: Vault, key: PrivateKey, trust: TrustSet,
+                change: Callable[[feedmodel.Feed], None], attempts: int = 8) -> feedmodel.Feed:
+    """Read, change, re-sign and write the vault's feed without losing another writer's change.
+
+    A directory vault serialises writers with a lock file beside the feed; an object store
+    is written optimistically: the feed is re-read just before the write and read back after
+    it, and the change is re-applied on top of whatever another writer put there.
+    """
+    fs = vault.fs()
+    for _ in range(attempts):
+        with _feed_lock(fs):
+            raw = fs.read_bytes(feedmodel.FEED_FILE, feedmodel.MAX_FEED)
+            feed = _readable_feed(vault, key, trust) if raw is not None else None
+            feed = feed or feedmodel.Feed(vault.name)
+            mine = key.public.openssh().split()[:2]
+            if feed.keys and not any(k.split()[:2] == mine for k in feed.keys):
+                raise ConflictError(f"your key {key.public.fingerprint()} is not in the key set of "
+                                    f"vault {vault.name}'s feed",
+                                    hint="ask a holder of that key set to add your key (a rotation "
+                                    "signed by the current keys)")
+            if not feed.keys:
+                feed.keys = [" ".join(mine)]
+            change(feed)
+            bump_and_sign(feed, key)
+            data = feed.to_json()
+            if fs.read_bytes(feedmodel.FEED_FILE, feedmodel.MAX_FEED) != raw:
+                continue  # another writer got in between: start over on top of theirs
+            fs.put_bytes(feedmodel.FEED_FILE, data)
+            if fs.read_bytes(feedmodel.FEED_FILE, feedmodel.MAX_FEED) == data:
+                return feed
+    raise ConflictError(f"vault {vault.name}'s feed kept changing: gave up after {attempts} tries",
+                        hint="retry when the other publishers are done")
+
+
+@contextlib.contextmanager
+def _feed_lock(fs: Any) -> Iterator[None]:
+    if getattr(fs, "scheme", "") != "file":
+        yield
+        return
+    root = Path(str(fs.root))
+    root.mkdir(parents=True, exist_ok=True)
+    with process_lock(root / ".feed.lock", timeout=60):
+        yield
 
 
 def _signed_by(feed: feedmodel.Feed, key: PrivateKey) -> bool:
@@ -247,24 +311,25 @@ def _signed_by(feed: feedmodel.Feed, key: PrivateKey) -> bool:
     return False
 
 
-def _feed_entry(m: PackManifest, built: BuildResult, rel: str) -> dict[str, Any]:
+def feed_entry(m: PackManifest, built: BuildResult, rel: str, status: str = "published",
+                description: str = "", tags: Sequence[str] = ()) -> dict[str, Any]:
     single = m.artifacts[0] if len(m.artifacts) == 1 else None
     return {
-        "id": f"{m.name}@{m.version}", "name": m.name, "version": m.version,
+        "status": status, "id": f"{m.name}@{m.version}", "name": m.name, "version": m.version,
         "type": single.type.value if single else "bundle",
-        "description": "", "tags": [], "artifacts": [str(a.id) for a in m.artifacts],
+        "description": " ".join(description.split())[:500], "tags": sorted(set(tags)),
+        "artifacts": [str(a.id) for a in m.artifacts],
         "publisher": {"name": m.publisher_name, "key": m.publisher_key},
         "bundle": {"url": rel, "sha256": built.sha256, "size": built.size},
     }
 
 
-def _sign_feed(feed: feedmodel.Feed, key: PrivateKey) -> None:
+def bump_and_sign(feed: feedmodel.Feed, key: PrivateKey) -> None:
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     feed.version += 1
-    feed.generated = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    feed.expires = (now + FEED_LIFETIME).strftime("%Y-%m-%dT%H:%M:%SZ")
-    sig = sshsig.sign(key, feedmodel.canonical(feed.signed()), feedmodel.NAMESPACE)
-    feed.signatures = [{"keyid": key.public.fingerprint(), "sig": sig}]
+    feed.generated = feedmodel.format_time(now)
+    feed.expires = feedmodel.format_time(now + FEED_LIFETIME)
+    sign_feed(feed, [key])
 
 
 def listings(home: Home, vault: Vault, trust: TrustSet
@@ -312,7 +377,7 @@ def fetch(home: Home, vault: Vault, name: str, version: str | None, dest: Path,
 # --- git vaults ---------------------------------------------------------------------------
 
 
-def _push_ref(vault: Vault, store: CollectionStore, built: BuildResult) -> Listing:
+def push_bundle_ref(vault: Vault, store: CollectionStore, built: BuildResult) -> Listing:
     try:
         outcomes = gitcli.push_refs(store.path, vault.git_url, [built.ref])
     except SourceError as exc:

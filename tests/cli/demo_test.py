@@ -26,3 +26,7 @@ def test_demo_script_runs_end_to_end() -> None:
     assert 'Good "skillmeat-pack" signature for demo@example.com' in out  # ssh-keygen -Y verify
     assert "Imported 9 artifacts" in out and "Nothing to import" in out
     assert "starter  1.0.0" in out
+    assert "Published pdf-summary@1.0.0 to local" in out
+    assert "local:pdf-summary@1.0.0" in out  # found by marketplace search
+    assert "Installed local:pdf-summary@1.0.0 (verified): 1 artifact changed" in out
+    assert "Wrote Claude Code marketplace" in out

@@ -1,0 +1,276 @@
+"""Marketplaces: registered in the user's config, read through brokers, searched, installed.
+
+Installing goes through the verified paths only: a bundle from a feed is checked against its
+listing (sha256, size) and then imported like any bundle (its name and version must be the
+listing's); an unsigned marketplace's listing (a Claude Code plugin, an MCP Registry entry)
+is installed only with ``allow_unverified``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from skillmeat.model.artifact import check_part
+from skillmeat.model.errors import (
+    AmbiguousError,
+    BadInputError,
+    ConfigError,
+    ConflictError,
+    NotFoundError,
+    SignatureError,
+)
+from skillmeat.services.brokers import registry
+from skillmeat.services.brokers.base import Broker, BrokerContext, MarketListing, RefreshResult
+from skillmeat.services.refs import trust_for
+from skillmeat.store.collection import CollectionStore
+from skillmeat.store.home import Home
+
+
+@dataclass(frozen=True)
+class Marketplace:
+    name: str
+    source: str
+    kind: str
+    keys: tuple[str, ...] = ()   # pinned feed keys (OpenSSH lines), when given at add time
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "source": self.source, "type": self.kind, "keys": list(self.keys)}
+
+
+def marketplaces(home: Home) -> dict[str, Marketplace]:
+    table = home.config.get("marketplaces", {})
+    where = str(home.paths.config)
+    if not isinstance(table, dict):
+        raise ConfigError(where, "'marketplaces' must be a table")
+    out = {}
+    for name, entry in table.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
+            raise ConfigError(where, f"marketplaces.{name}.source must be a string")
+        keys = entry.get("keys", [])
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            raise ConfigError(where, f"marketplaces.{name}.keys must be a list of strings")
+        out[name] = Marketplace(name, entry["source"], str(entry.get("type") or
+                                                           registry.detect_kind(entry["source"])),
+                                tuple(keys))
+    return out
+
+
+def get(home: Home, name: str) -> Marketplace:
+    found = marketplaces(home).get(name)
+    if found is None:
+        raise NotFoundError(f"no marketplace '{name}'",
+                            hint="see `skillmeat marketplace list`, or `skillmeat marketplace add`")
+    return found
+
+
+def _absolute(source: str) -> str:
+    if "://" in source or source.startswith("github:") or registry._GIT_URL.search(source):
+        return source
+    return str(Path(source).expanduser().resolve())
+
+
+def context(home: Home, mp: Marketplace, now: datetime.datetime | None = None,
+            store: CollectionStore | None = None) -> BrokerContext:
+    return BrokerContext(cache=home.paths.cache / "marketplaces" / mp.name,
+                         state=home.paths.state / "feeds" / mp.name,
+                         trust=trust_for(home, store),
+                         now=now or datetime.datetime.now(datetime.UTC),
+                         options={"keys": "\n".join(mp.keys)} if mp.keys else {})
+
+
+def broker(home: Home, mp: Marketplace, now: datetime.datetime | None = None,
+           store: CollectionStore | None = None) -> Broker:
+    return registry.make(mp.kind, mp.name, mp.source, context(home, mp, now, store))
+
+
+def add(home: Home, name: str, source: str, kind: str | None = None, keys: Sequence[str] = (),
+        now: datetime.datetime | None = None) -> tuple[Marketplace, RefreshResult]:
+    """Register a marketplace after a first successful (verified) refresh."""
+    check_part(name, "marketplace name")
+    source = _absolute(source)
+    kind = kind or registry.detect_kind(source)
+    mp = Marketplace(name, source, kind, tuple(keys))
+    with home.lock():
+        if name in marketplaces(home):
+            raise ConflictError(f"marketplace '{name}' already exists",
+                                hint=f"remove it first: skillmeat marketplace remove {name}")
+        _forget(home, name)
+        try:
+            result = _empty(mp) or broker(home, mp, now).refresh()
+        except BaseException:
+            _forget(home, name)
+            raise
+        entry: dict[str, Any] = {"source": source, "type": kind}
+        if keys:
+            entry["keys"] = list(keys)
+        home.config.set_path(["marketplaces", name], entry)
+    return mp, result
+
+
+def _empty(mp: Marketplace) -> RefreshResult | None:
+    """A feed or git marketplace nobody has published to yet (so there is nothing to verify)."""
+    from skillmeat.model.feed import FEED_FILE
+
+    if mp.kind == "feed" and not mp.source.startswith(("http://", "https://")):
+        from skillmeat.store.vaultfs import VaultFS
+
+        root = mp.source.removesuffix("/" + FEED_FILE)
+        if VaultFS(root).stat(FEED_FILE) is None:
+            return RefreshResult(False, 0, 0, None, "empty: nothing published yet")
+    if mp.kind == "git":
+        from skillmeat.store import gitcli
+
+        url = mp.source.removeprefix("git+")
+        if not gitcli.run_git(["ls-remote", url, "refs/skillmeat/feed"], source=url).strip():
+            return RefreshResult(False, 0, 0, None, "empty: nothing published yet")
+    return None
+
+
+def _forget(home: Home, name: str) -> None:
+    for path in (home.paths.cache / "marketplaces" / name, home.paths.state / "feeds" / name):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def remove(home: Home, name: str) -> Marketplace:
+    with home.lock():
+        mp = get(home, name)
+        home.config.unset_path(["marketplaces", name])
+        _forget(home, name)
+    return mp
+
+
+def refresh(home: Home, names: Sequence[str] = (), now: datetime.datetime | None = None
+            ) -> dict[str, RefreshResult]:
+    chosen = [get(home, n) for n in names] if names else list(marketplaces(home).values())
+    with home.lock():
+        return {mp.name: _empty(mp) or broker(home, mp, now).refresh() for mp in chosen}
+
+
+def listings(home: Home, names: Sequence[str] = (), now: datetime.datetime | None = None
+             ) -> list[MarketListing]:
+    chosen = [get(home, n) for n in names] if names else list(marketplaces(home).values())
+    out: list[MarketListing] = []
+    for mp in chosen:
+        if mp.kind in ("feed", "git") and _empty(mp) is not None:
+            continue
+        out += broker(home, mp, now).listings()
+    return out
+
+
+@dataclass
+class SearchIndex:
+    """Listings with a lower-cased haystack each, built once, scanned per query."""
+
+    items: list[MarketListing]
+    hay: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.hay = [" ".join((x.id, x.name, x.description, " ".join(x.tags))).lower()
+                    for x in self.items]
+
+    def search(self, query: str, *, type_: str | None = None, tag: str | None = None,
+               drafts: bool = False, yanked: bool = False) -> list[MarketListing]:
+        words = query.lower().split()
+        out = []
+        for item, hay in zip(self.items, self.hay, strict=True):
+            if item.status == "draft" and not drafts:
+                continue
+            if item.status == "yanked" and not yanked:
+                continue
+            if type_ and item.type != type_:
+                continue
+            if tag and tag not in item.tags:
+                continue
+            if all(w in hay for w in words):
+                out.append(item)
+        return out
+
+
+def find(home: Home, ref: str, now: datetime.datetime | None = None) -> MarketListing:
+    """``[MARKETPLACE:]ID`` (an id, or a name with an optional ``@VERSION``) to one listing."""
+    market, sep, rest = ref.partition(":")
+    names: Sequence[str] = ()
+    if sep and market in marketplaces(home):
+        names, ref = (market,), rest
+    pool = listings(home, names, now)
+    exact = [x for x in pool if x.id == ref]
+    if not exact:
+        name, _, version = ref.partition("@")
+        exact = [x for x in pool if x.name == name and (not version or x.version == version)]
+        if not version and exact:  # the newest published one, unless only others exist
+            live = [x for x in exact if x.status == "published"] or exact
+            from skillmeat.model.feed import version_key
+
+            newest = max(live, key=lambda x: version_key(x.version))
+            exact = [x for x in live if x.version == newest.version]
+    if not exact:
+        raise NotFoundError(f"no listing '{ref}' in {', '.join(names) or 'any marketplace'}",
+                            hint="search with `skillmeat marketplace search QUERY`")
+    markets = {x.marketplace for x in exact}
+    if len(exact) > 1:
+        raise AmbiguousError(ref, [f"{x.marketplace}:{x.id}" for x in exact]
+                             if len(markets) > 1 else [x.id for x in exact])
+    return exact[0]
+
+
+@dataclass(frozen=True)
+class InstallResult:
+    listing: MarketListing
+    how: str                 # "bundle" or "tree"
+    result: Any              # importer.ImportResult or artifacts.AddResult
+
+
+def install(home: Home, store: CollectionStore, ref: str, *, strategy: str | None = None,
+            allow_unverified: bool = False, allow_yanked: bool = False, dry_run: bool = False,
+            now: datetime.datetime | None = None) -> InstallResult:
+    listing = find(home, ref, now)
+    if listing.status == "yanked" and not allow_yanked:
+        raise ConflictError(f"{listing.marketplace}:{listing.id} was yanked: "
+                            f"{listing.reason or 'no reason given'}",
+                            hint="pass --allow-yanked to install it anyway")
+    if not listing.verified and not allow_unverified:
+        raise SignatureError(f"{listing.marketplace}:{listing.id}",
+                             "unverified listing (the marketplace is not signed)",
+                             hint="pass --allow-unverified to install it anyway")
+    mp = get(home, listing.marketplace)
+    b = broker(home, mp, now, store)
+    with tempfile.TemporaryDirectory(prefix="skillmeat-install-") as tmp:
+        fetched = b.fetch(listing, Path(tmp))
+        if fetched.kind == "bundle":
+            from skillmeat.services.importer import import_bundle
+
+            # the trusted feed pinned this bundle's sha256: its own signer need not be trusted
+            result: Any = import_bundle(home, store, fetched.path, trust_for(home, store),
+                                        strategy=strategy, dry_run=dry_run,
+                                        allow_unsigned=listing.verified,
+                                        where=f"{listing.marketplace}:{listing.id}",
+                                        expect=fetched.expect)
+            return InstallResult(listing, "bundle", result)
+        return InstallResult(listing, "tree", _install_tree(home, store, listing, fetched.path,
+                                                            dry_run))
+
+
+def _install_tree(home: Home, store: CollectionStore, listing: MarketListing, path: Path,
+                  dry_run: bool) -> Any:
+    if listing.type == "mcp" and path.is_file():
+        from skillmeat.services.brokers.mcp_registry import install_server
+
+        return install_server(home, store, path, dry_run=dry_run)
+    from skillmeat.services.artifacts import add
+    from skillmeat.services.brokers.claude_plugin import selection_for
+
+    return add(home, store, str(path), selection=selection_for(listing), dry_run=dry_run)
+
+
+def check_ref(text: str) -> tuple[str, str]:
+    """``ID@VERSION`` -> (name, version) for yank."""
+    name, sep, version = text.rpartition("@")
+    if not sep or not name or not version:
+        raise BadInputError(f"'{text}' is not NAME@VERSION", hint="e.g. pdf-summary@1.0.0")
+    return name, version

@@ -1,0 +1,189 @@
+"""``publish``: build and sign a bundle, put it in a marketplace's store, list it in the feed.
+
+A feed marketplace on a directory or object store is a vault: the bundle is uploaded, then
+the listing is added and the feed re-signed with compare-and-swap (``vaults.update_feed``).
+A git marketplace gets the signed bundle ref and a new signed commit on
+``refs/skillmeat/feed`` whose parent is the remote's tip; the push never forces, so when
+another publisher got there first the feed is rebuilt on top of theirs and pushed again.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skillmeat.model import feed as feedmodel
+from skillmeat.model.errors import BadInputError, ConflictError, NotFoundError, SkillmeatError
+from skillmeat.model.sshkeys import PrivateKey
+from skillmeat.services import bundle, vaults
+from skillmeat.services.marketplaces import Marketplace
+from skillmeat.services.refs import signed_update, trust_for
+from skillmeat.store import gitcli
+from skillmeat.store.collection import CollectionStore
+from skillmeat.store.home import Home
+from skillmeat.store.refstore import RefStore
+
+FEED_REF = "refs/skillmeat/feed"
+PUSH_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    name: str
+    version: str
+    sha256: str
+    size: int
+    status: str
+    location: str
+    dry_run: bool
+    artifacts: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "version": self.version, "sha256": self.sha256,
+                "size": self.size, "status": self.status, "location": self.location,
+                "dry_run": self.dry_run, "artifacts": list(self.artifacts)}
+
+
+def _vault_of(mp: Marketplace) -> vaults.Vault:
+    if mp.kind == "feed":
+        return vaults.Vault(mp.name, mp.source, "fsspec")
+    if mp.kind == "git":
+        return vaults.Vault(mp.name, mp.source, "git")
+    raise BadInputError(f"marketplace '{mp.name}' ({mp.kind}) cannot be published to",
+                        hint="publish to a SkillMeat feed (a directory, s3://, gs://) or a git remote")
+
+
+def publish(home: Home, store: CollectionStore, mp: Marketplace, names: Sequence[str],
+            key: PrivateKey, *, all_: bool = False, tags: Sequence[str] = (),
+            bundle_name: str | None = None, version: str | None = None, draft: bool = False,
+            dry_run: bool = False) -> PublishResult:
+    vault = _vault_of(mp)
+    status = "draft" if draft else "published"
+    trust = trust_for(home, store)
+    with tempfile.TemporaryDirectory(prefix="skillmeat-publish-") as tmp:
+        if dry_run:
+            planned = bundle.select(store, store.repo.head() or "HEAD", names, all_=all_, tags=tags)
+            return PublishResult(bundle_name or (planned[0].base if len(planned) == 1
+                                                 else store.manifest().name),
+                                 version or "(default)", "", 0, status, mp.source, True,
+                                 tuple(str(a) for a in planned))
+        built = bundle.build(home, store, names, Path(tmp) / "bundle.skillmeat-pack", key,
+                             all_=all_, tags=tags, name=bundle_name, version=version)
+        m = built.manifest
+        description, found_tags = _about(store, [str(a.id) for a in m.artifacts])
+        if vault.kind == "git":
+            location = _publish_git(store, vault, built, key, status, description, found_tags)
+        else:
+            location = vaults.upload(home, vault, store, built, key, trust, status=status,
+                                     description=description, tags=found_tags).location
+        return PublishResult(m.name, m.version, built.sha256, built.size, status, location,
+                             False, tuple(str(a.id) for a in m.artifacts))
+
+
+def _about(store: CollectionStore, ids: list[str]) -> tuple[str, list[str]]:
+    """A listing's description and tags: the artifact's own, or the collection's for several."""
+    from skillmeat.services.index import load_index
+
+    entries = {e["id"]: e for e in load_index(store)}
+    tagged = store.manifest().artifacts
+    tags = sorted({t for i in ids for t in (*entries.get(i, {}).get("fm_tags", []),
+                                             *(tagged[i].tags if i in tagged else ()))})
+    if len(ids) == 1 and ids[0] in entries:
+        return str(entries[ids[0]]["description"]), tags
+    return store.manifest().description or f"{len(ids)} artifacts", tags
+
+
+def yank(home: Home, store: CollectionStore | None, mp: Marketplace, name: str, version: str,
+         reason: str, key: PrivateKey) -> dict[str, Any]:
+    """Mark a listing yanked (still verifiable, never installed by default) and re-sign."""
+    if not reason.strip():
+        raise BadInputError("a yank needs a reason", hint="pass --reason TEXT")
+    vault = _vault_of(mp)
+    found: dict[str, Any] = {}
+
+    def mark(feed: feedmodel.Feed) -> None:
+        entry = feed.find(name, version)
+        if entry is None:
+            raise NotFoundError(f"marketplace '{mp.name}' lists no {name}@{version}")
+        entry["status"], entry["reason"] = "yanked", " ".join(reason.split())
+        found.update(entry)
+
+    if vault.kind == "git":
+        if store is None:
+            raise BadInputError("yanking from a git marketplace needs a collection",
+                                hint="run it inside a collection, or pass -C NAME")
+        _update_git_feed(store, vault, key, mark)
+    else:
+        vaults.update_feed(vault, key, trust_for(home, store), mark)
+    return found
+
+
+# --- git marketplaces -----------------------------------------------------------------------
+
+
+def _publish_git(store: CollectionStore, vault: vaults.Vault, built: bundle.BuildResult,
+                 key: PrivateKey, status: str, description: str, tags: list[str]) -> str:
+    vaults.push_bundle_ref(vault, store, built)
+    m = built.manifest
+    entry = vaults.feed_entry(m, built, built.ref, status, description, tags)
+
+    def add_listing(feed: feedmodel.Feed) -> None:
+        listed = feed.find(m.name, m.version)
+        if listed is not None:
+            vaults.check_same_bundle(vault, listed, built)
+            return
+        feed.listings.append(entry)
+        feed.listings.sort(key=lambda e: (str(e.get("name")),
+                                          feedmodel.version_key(str(e.get("version")))))
+
+    _update_git_feed(store, vault, key, add_listing)
+    return f"{vault.git_url} {built.ref}"
+
+
+def _update_git_feed(store: CollectionStore, vault: vaults.Vault, key: PrivateKey,
+                     change: Callable[[feedmodel.Feed], None]) -> None:
+    """Append a signed feed commit on top of the remote's tip; retry when the push loses."""
+    refs = RefStore(store.repo.repo)
+    for _ in range(PUSH_ATTEMPTS):
+        _fetch_feed(store, vault)
+        tip = refs.read(FEED_REF)
+        feed = _feed_at(store, tip, vault.name) if tip else feedmodel.Feed(vault.name)
+        mine = key.public.openssh().split()[:2]
+        if feed.keys and not any(k.split()[:2] == mine for k in feed.keys):
+            raise ConflictError(f"your key {key.public.fingerprint()} is not in the key set of "
+                                f"marketplace {vault.name}",
+                                hint="ask a holder of that key set to add your key")
+        if not feed.keys:
+            feed.keys = [" ".join(mine)]
+        change(feed)
+        vaults.bump_and_sign(feed, key)
+        signed_update(store, "feed", {feedmodel.FEED_FILE: feed.to_json()},
+                      f"Feed {vault.name} version {feed.version}", key)
+        outcomes = gitcli.push_refs(store.path, vault.git_url, [FEED_REF])
+        if all(o.ok for o in outcomes):
+            return
+    raise ConflictError(f"marketplace {vault.name}'s feed kept moving: gave up after "
+                        f"{PUSH_ATTEMPTS} pushes", hint="retry when the other publishers are done")
+
+
+def _fetch_feed(store: CollectionStore, vault: vaults.Vault) -> None:
+    """Make our feed ref the remote's (it may not exist there yet)."""
+    refs = RefStore(store.repo.repo)
+    out = gitcli.run_git(["ls-remote", vault.git_url, FEED_REF], source=vault.git_url)
+    remote_tip = out.split("\t", 1)[0].strip() if out.strip() else None
+    if remote_tip is None:
+        if refs.read(FEED_REF) is not None:
+            store.repo.repo.references.delete(FEED_REF)
+        return
+    gitcli.run_git(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", vault.git_url,
+                    f"+{FEED_REF}:{FEED_REF}"], cwd=store.path, source=vault.git_url)
+
+
+def _feed_at(store: CollectionStore, commit: str, where: str) -> feedmodel.Feed:
+    files = store.repo.files_at(commit)
+    if feedmodel.FEED_FILE not in files:
+        raise SkillmeatError(f"{FEED_REF} of {where} holds no {feedmodel.FEED_FILE}")
+    return feedmodel.parse(store.repo.blob(files[feedmodel.FEED_FILE][1]), f"{where} {FEED_REF}")

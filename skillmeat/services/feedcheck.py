@@ -119,8 +119,11 @@ def check_feed(
         else:
             keys = tuple(k.openssh() for k in sorted(counted.values(), key=lambda k: k.fingerprint()))
             threshold = max(1, min(threshold, len(keys)))
-    new_digest = digest(feed)
+    new_digest = hashlib.sha256(body).hexdigest()  # == digest(feed), without a second pass
     unchanged = False
+    if state is not None and state.name and feed.name != state.name:
+        raise FeedError(where, f"this is the feed of '{feed.name}', not of '{state.name}' "
+                        "(a feed from another marketplace)", hint="someone is serving the wrong feed")
     if state is not None:
         if feed.version < state.version:
             raise FeedError(where, f"rollback: version {feed.version} is older than "
@@ -137,13 +140,20 @@ def check_feed(
     if expires <= now:
         raise FeedError(where, f"expired at {feed.expires} (freeze attack?)", hint=_REPUBLISH)
     signers = tuple(sorted(k.fingerprint() for k in counted.values()))
-    return CheckedFeed(feed, signers, FeedState(feed.version, new_digest, keys, threshold), unchanged)
+    return CheckedFeed(feed, signers,
+                       FeedState(feed.version, new_digest, keys, threshold, feed.name), unchanged)
+
+
+MAX_SIGNATURES = 64
 
 
 def _valid_signers(feed: Feed, body: bytes) -> tuple[dict[bytes, PublicKey], list[str]]:
     """The distinct keys with a valid signature over ``body``, and what was wrong with the rest."""
     valid: dict[bytes, PublicKey] = {}
     bad: list[str] = []
+    if len(feed.signatures) > MAX_SIGNATURES:
+        raise FeedError("feed", f"{len(feed.signatures)} signatures (at most {MAX_SIGNATURES})",
+                        hint="a feed carries one signature per key of its key set")
     for entry in feed.signatures:
         armored = entry["sig"]
         try:

@@ -24,6 +24,7 @@ from skillmeat.model.errors import (
     ConflictError,
     NotFoundError,
     SignatureError,
+    SkillmeatError,
 )
 from skillmeat.services.brokers import registry
 from skillmeat.services.brokers.base import Broker, BrokerContext, MarketListing, RefreshResult
@@ -120,8 +121,13 @@ def _empty(mp: Marketplace) -> RefreshResult | None:
     if mp.kind == "feed" and not mp.source.startswith(("http://", "https://")):
         from skillmeat.store.vaultfs import VaultFS
 
-        root = mp.source.removesuffix("/" + FEED_FILE)
-        if VaultFS(root).stat(FEED_FILE) is None:
+        if mp.source.endswith(".json"):  # a feed file by name: it must be there
+            root, _, file = mp.source.rpartition("/")
+            if VaultFS(root).stat(file) is None:
+                raise NotFoundError(f"no feed at {mp.source}",
+                                    hint="give the vault's directory, or the path of its feed")
+            return None
+        if VaultFS(mp.source).stat(FEED_FILE) is None:
             return RefreshResult(False, 0, 0, None, "empty: nothing published yet")
     if mp.kind == "git":
         from skillmeat.store import gitcli
@@ -152,14 +158,21 @@ def refresh(home: Home, names: Sequence[str] = (), now: datetime.datetime | None
         return {mp.name: _empty(mp) or broker(home, mp, now).refresh() for mp in chosen}
 
 
-def listings(home: Home, names: Sequence[str] = (), now: datetime.datetime | None = None
-             ) -> list[MarketListing]:
+def listings(home: Home, names: Sequence[str] = (), now: datetime.datetime | None = None,
+             problems: list[str] | None = None) -> list[MarketListing]:
+    """Every listing of the named marketplaces (default: all). With ``problems``, a
+    marketplace that fails is skipped and its one-line error collected there instead."""
     chosen = [get(home, n) for n in names] if names else list(marketplaces(home).values())
     out: list[MarketListing] = []
     for mp in chosen:
-        if mp.kind in ("feed", "git") and _empty(mp) is not None:
-            continue
-        out += broker(home, mp, now).listings()
+        try:
+            if mp.kind in ("feed", "git") and _empty(mp) is not None:
+                continue
+            out += broker(home, mp, now).listings()
+        except SkillmeatError as exc:
+            if problems is None:
+                raise
+            problems.append(f"marketplace {mp.name} skipped: {exc}")
     return out
 
 
@@ -192,31 +205,41 @@ class SearchIndex:
         return out
 
 
-def find(home: Home, ref: str, now: datetime.datetime | None = None) -> MarketListing:
-    """``[MARKETPLACE:]ID`` (an id, or a name with an optional ``@VERSION``) to one listing."""
+def find(home: Home, ref: str, now: datetime.datetime | None = None, *,
+         drafts: bool = False) -> MarketListing:
+    """``[MARKETPLACE:]ID`` (an id, or a name with an optional ``@VERSION``) to one listing.
+
+    A bare name means the newest published version; verified listings win over unverified
+    ones, and a name found in several marketplaces must be qualified (``MARKETPLACE:``).
+    """
+    from skillmeat.model.feed import version_key
+
     market, sep, rest = ref.partition(":")
     names: Sequence[str] = ()
     if sep and market in marketplaces(home):
         names, ref = (market,), rest
-    pool = listings(home, names, now)
-    exact = [x for x in pool if x.id == ref]
-    if not exact:
+    problems: list[str] = []
+    pool = listings(home, names, now, None if names else problems)
+    found = [x for x in pool if x.id == ref]
+    if not found:
         name, _, version = ref.partition("@")
-        exact = [x for x in pool if x.name == name and (not version or x.version == version)]
-        if not version and exact:  # the newest published one, unless only others exist
-            live = [x for x in exact if x.status == "published"] or exact
-            from skillmeat.model.feed import version_key
-
-            newest = max(live, key=lambda x: version_key(x.version))
-            exact = [x for x in live if x.version == newest.version]
-    if not exact:
-        raise NotFoundError(f"no listing '{ref}' in {', '.join(names) or 'any marketplace'}",
+        found = [x for x in pool if x.name == name and (not version or x.version == version)]
+        if not version and found:
+            live = [x for x in found if x.status == "published" or (drafts and x.status == "draft")]
+            found = live or [x for x in found if x.status == "yanked"] or found
+    found = [x for x in found if x.verified] or found
+    if not found:
+        why = f" ({'; '.join(problems)})" if problems else ""
+        raise NotFoundError(f"no listing '{ref}' in {', '.join(names) or 'any marketplace'}{why}",
                             hint="search with `skillmeat marketplace search QUERY`")
-    markets = {x.marketplace for x in exact}
-    if len(exact) > 1:
-        raise AmbiguousError(ref, [f"{x.marketplace}:{x.id}" for x in exact]
-                             if len(markets) > 1 else [x.id for x in exact])
-    return exact[0]
+    markets = sorted({x.marketplace for x in found})
+    if len(markets) > 1:
+        raise AmbiguousError(ref, [f"{x.marketplace}:{x.id}" for x in found])
+    newest = max(found, key=lambda x: version_key(x.version))
+    found = [x for x in found if x.version == newest.version]
+    if len(found) > 1:
+        raise AmbiguousError(ref, [x.id for x in found])
+    return found[0]
 
 
 @dataclass(frozen=True)
@@ -228,8 +251,11 @@ class InstallResult:
 
 def install(home: Home, store: CollectionStore, ref: str, *, strategy: str | None = None,
             allow_unverified: bool = False, allow_yanked: bool = False, dry_run: bool = False,
-            now: datetime.datetime | None = None) -> InstallResult:
-    listing = find(home, ref, now)
+            drafts: bool = False, now: datetime.datetime | None = None) -> InstallResult:
+    listing = find(home, ref, now, drafts=drafts)
+    if listing.status == "draft" and not drafts:
+        raise ConflictError(f"{listing.marketplace}:{listing.id} is a draft",
+                            hint="pass --drafts to install drafts")
     if listing.status == "yanked" and not allow_yanked:
         raise ConflictError(f"{listing.marketplace}:{listing.id} was yanked: "
                             f"{listing.reason or 'no reason given'}",

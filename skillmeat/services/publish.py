@@ -16,11 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from skillmeat.model import feed as feedmodel
-from skillmeat.model.errors import BadInputError, ConflictError, NotFoundError, SkillmeatError
+from skillmeat.model.errors import (
+    BadInputError,
+    ConflictError,
+    NotFoundError,
+    SignatureError,
+    SkillmeatError,
+)
 from skillmeat.model.sshkeys import PrivateKey
 from skillmeat.services import bundle, vaults
 from skillmeat.services.marketplaces import Marketplace
-from skillmeat.services.refs import signed_update, trust_for
+from skillmeat.services.refs import signed_update, trust_for, verify_ref
 from skillmeat.store import gitcli
 from skillmeat.store.collection import CollectionStore
 from skillmeat.store.home import Home
@@ -75,7 +81,7 @@ def publish(home: Home, store: CollectionStore, mp: Marketplace, names: Sequence
         m = built.manifest
         description, found_tags = _about(store, [str(a.id) for a in m.artifacts])
         if vault.kind == "git":
-            location = _publish_git(store, vault, built, key, status, description, found_tags)
+            location = _publish_git(home, store, vault, built, key, status, description, found_tags)
         else:
             location = vaults.upload(home, vault, store, built, key, trust, status=status,
                                      description=description, tags=found_tags).location
@@ -115,16 +121,17 @@ def yank(home: Home, store: CollectionStore | None, mp: Marketplace, name: str, 
         if store is None:
             raise BadInputError("yanking from a git marketplace needs a collection",
                                 hint="run it inside a collection, or pass -C NAME")
-        _update_git_feed(store, vault, key, mark)
+        _update_git_feed(home, store, vault, key, mark)
     else:
-        vaults.update_feed(vault, key, trust_for(home, store), mark)
+        vaults.update_feed(vault, key, trust_for(home, store), mark,
+                           state=vaults.publisher_state(home, vault.url))
     return found
 
 
 # --- git marketplaces -----------------------------------------------------------------------
 
 
-def _publish_git(store: CollectionStore, vault: vaults.Vault, built: bundle.BuildResult,
+def _publish_git(home: Home, store: CollectionStore, vault: vaults.Vault, built: bundle.BuildResult,
                  key: PrivateKey, status: str, description: str, tags: list[str]) -> str:
     vaults.push_bundle_ref(vault, store, built)
     m = built.manifest
@@ -139,18 +146,32 @@ def _publish_git(store: CollectionStore, vault: vaults.Vault, built: bundle.Buil
         feed.listings.sort(key=lambda e: (str(e.get("name")),
                                           feedmodel.version_key(str(e.get("version")))))
 
-    _update_git_feed(store, vault, key, add_listing)
+    _update_git_feed(home, store, vault, key, add_listing)
     return f"{vault.git_url} {built.ref}"
 
 
-def _update_git_feed(store: CollectionStore, vault: vaults.Vault, key: PrivateKey,
+def _update_git_feed(home: Home, store: CollectionStore, vault: vaults.Vault, key: PrivateKey,
                      change: Callable[[feedmodel.Feed], None]) -> None:
-    """Append a signed feed commit on top of the remote's tip; retry when the push loses."""
+    """Append a signed feed commit on top of the remote's tip; retry when the push loses.
+
+    The remote's feed is verified as a client would before anything is signed on top of it:
+    every commit signed by a trusted key, and the feed itself signed by one (or by us).
+    """
     refs = RefStore(store.repo.repo)
+    trust = trust_for(home, store)
+    state = vaults.publisher_state(home, vault.git_url)
     for _ in range(PUSH_ATTEMPTS):
         _fetch_feed(store, vault)
         tip = refs.read(FEED_REF)
-        feed = _feed_at(store, tip, vault.name) if tip else feedmodel.Feed(vault.name)
+        feed = None
+        if tip:
+            verify_ref(store, trust, FEED_REF)
+            feed = _feed_at(store, tip, vault.name)
+            if not vaults.signed_by_trusted(feed, key, trust):
+                raise SignatureError(f"marketplace {vault.name} feed", "not signed by a key you "
+                                     "trust", hint="trust the marketplace's key before publishing")
+        vaults.check_not_replayed(f"marketplace {vault.name} feed", feed, state)
+        feed = feed or feedmodel.Feed(vault.name)
         mine = key.public.openssh().split()[:2]
         if feed.keys and not any(k.split()[:2] == mine for k in feed.keys):
             raise ConflictError(f"your key {key.public.fingerprint()} is not in the key set of "
@@ -164,6 +185,7 @@ def _update_git_feed(store: CollectionStore, vault: vaults.Vault, key: PrivateKe
                       f"Feed {vault.name} version {feed.version}", key)
         outcomes = gitcli.push_refs(store.path, vault.git_url, [FEED_REF])
         if all(o.ok for o in outcomes):
+            vaults.record_written(feed, state)
             return
     raise ConflictError(f"marketplace {vault.name}'s feed kept moving: gave up after "
                         f"{PUSH_ATTEMPTS} pushes", hint="retry when the other publishers are done")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -233,8 +234,38 @@ def upload(home: Home, vault: Vault, store: CollectionStore, built: BuildResult,
         feed.listings.sort(key=lambda e: (str(e.get("name")),
                                           feedmodel.version_key(str(e.get("version")))))
 
-    update_feed(vault, key, trust, add_listing)
+    update_feed(vault, key, trust, add_listing, state=publisher_state(home, vault.url))
     return _listing(entry, vault.url)
+
+
+def publisher_state(home: Home, url: str) -> Path:
+    """What this home last wrote into a feed (so an old feed put back is noticed)."""
+    return home.paths.state / "published" / f"{hashlib.sha256(url.encode()).hexdigest()[:24]}.json"
+
+
+def check_not_replayed(where: str, feed: feedmodel.Feed | None, state: Path | None) -> None:
+    """Refuse to build on a feed older than the one we last wrote there."""
+    from skillmeat.services.feedcheck import digest
+    from skillmeat.store.feedstate import load_state
+
+    last = load_state(state) if state is not None else None
+    if last is None:
+        return
+    if feed is None or feed.version < last.version or (
+            feed.version == last.version and digest(feed) != last.digest):
+        now = "is gone" if feed is None else f"is at version {feed.version}"
+        raise SignatureError(where, f"{now}, but you last wrote version {last.version} there "
+                             "(an old feed was put back?)",
+                             hint=f"restore the newer feed, or delete {state} to build on this one")
+
+
+def record_written(feed: feedmodel.Feed, state: Path | None) -> None:
+    from skillmeat.services.feedcheck import digest
+    from skillmeat.store.feedstate import FeedState, save_state
+
+    if state is not None:
+        save_state(state, FeedState(feed.version, digest(feed), tuple(feed.keys), feed.threshold,
+                                    feed.name))
 
 
 def check_same_bundle(vault: Vault, listed: dict[str, Any], built: BuildResult) -> None:
@@ -242,6 +273,18 @@ def check_same_bundle(vault: Vault, listed: dict[str, Any], built: BuildResult) 
         m = built.manifest
         raise ConflictError(f"{vault.name} already holds {m.name}@{m.version} with other "
                             "content", hint="versions are immutable: pass another --version")
+
+
+def signed_by_trusted(feed: feedmodel.Feed, key: PrivateKey, trust: TrustSet) -> bool:
+    """A valid signature by a key trusted for feeds, or by ``key`` (our own last write)."""
+    body = feedmodel.canonical(feed.signed())
+    for sig in feed.signatures:
+        try:
+            verify(sig["sig"], body, feedmodel.NAMESPACE, trust)
+            return True
+        except SignatureError:
+            continue
+    return _signed_by(feed, key)
 
 
 def _readable_feed(vault: Vault, key: PrivateKey, trust: TrustSet) -> feedmodel.Feed | None:
@@ -255,7 +298,8 @@ def _readable_feed(vault: Vault, key: PrivateKey, trust: TrustSet) -> feedmodel.
 
 
 def update_feed(vault: Vault, key: PrivateKey, trust: TrustSet,
-                change: Callable[[feedmodel.Feed], None], attempts: int = 8) -> feedmodel.Feed:
+                change: Callable[[feedmodel.Feed], None], attempts: int = 8, *,
+                state: Path | None = None) -> feedmodel.Feed:
     """Read, change, re-sign and write the vault's feed without losing another writer's change.
 
     A directory vault serialises writers with a lock file beside the feed; an object store
@@ -267,6 +311,7 @@ def update_feed(vault: Vault, key: PrivateKey, trust: TrustSet,
         with _feed_lock(fs):
             raw = fs.read_bytes(feedmodel.FEED_FILE, feedmodel.MAX_FEED)
             feed = _readable_feed(vault, key, trust) if raw is not None else None
+            check_not_replayed(f"vault {vault.name} feed", feed, state)
             feed = feed or feedmodel.Feed(vault.name)
             mine = key.public.openssh().split()[:2]
             if feed.keys and not any(k.split()[:2] == mine for k in feed.keys):
@@ -283,6 +328,7 @@ def update_feed(vault: Vault, key: PrivateKey, trust: TrustSet,
                 continue  # another writer got in between: start over on top of theirs
             fs.put_bytes(feedmodel.FEED_FILE, data)
             if fs.read_bytes(feedmodel.FEED_FILE, feedmodel.MAX_FEED) == data:
+                record_written(feed, state)
                 return feed
     raise ConflictError(f"vault {vault.name}'s feed kept changing: gave up after {attempts} tries",
                         hint="retry when the other publishers are done")

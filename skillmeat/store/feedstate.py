@@ -26,10 +26,11 @@ class FeedState:
     digest: str  # sha256 hex of the canonical JSON of the accepted feed's ``signed``
     keys: tuple[str, ...]  # the accepted key set (OpenSSH public key lines)
     threshold: int
+    name: str = ""  # the feed's own ``signed.name``: another marketplace's feed is refused
 
     def to_json(self) -> bytes:
         doc = {"format": FORMAT, "version": self.version, "digest": self.digest,
-               "keys": list(self.keys), "threshold": self.threshold}
+               "keys": list(self.keys), "threshold": self.threshold, "name": self.name}
         return (json.dumps(doc, indent=1, sort_keys=True) + "\n").encode()
 
 
@@ -52,7 +53,9 @@ def load_state(path: Path) -> FeedState | None:
     problem = _problem(doc)
     if problem:
         raise ConfigError(str(path), f"malformed feed state: {problem}", hint=_HINT)
-    return FeedState(doc["version"], doc["digest"], tuple(doc["keys"]), doc["threshold"])
+    name = doc.get("name", "")
+    return FeedState(doc["version"], doc["digest"], tuple(doc["keys"]), doc["threshold"],
+                     name if isinstance(name, str) else "")
 
 
 def save_state(path: Path, state: FeedState) -> None:

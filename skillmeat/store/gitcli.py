@@ -33,10 +33,21 @@ def run_git(args: list[str], *, cwd: Path | None = None, source: str = "") -> st
     return proc.stdout
 
 
+def check_arg(value: str, what: str, source: str = "") -> str:
+    """A URL or ref that came from someone else's file: never let git read it as an option."""
+    if value.startswith("-") or any(c in value for c in "\0\n\r"):
+        raise SourceError(source or value, f"refusing {what} {value!r} (it would be read as a "
+                          "git option)", hint="the source is malformed or hostile")
+    return value
+
+
 def clone(url: str, dest: Path, ref: str = "", label: str = "") -> str:
     """Clone ``url`` at ``ref`` (branch, tag or commit) into ``dest``; return the commit."""
     label = label or url
-    run_git(["clone", "--quiet", "--no-tags", url, str(dest)], source=label)
+    check_arg(url, "URL", label)
+    if ref:
+        check_arg(ref, "ref", label)
+    run_git(["clone", "--quiet", "--no-tags", "--", url, str(dest)], source=label)
     if ref:
         try:
             run_git(["checkout", "--quiet", "--detach", ref], cwd=dest, source=label)

@@ -101,7 +101,7 @@ def test_feed_attacks_are_refused(world: dict[str, Any]) -> None:
            ALICE)
     _refused(world, *refresh, words=("expired",))
 
-    (market / "feed.json").write_bytes(b'{"signed": "' + b" " * (65 << 20) + b'"}')
+    (market / "feed.json").write_bytes(b'{"signed": "' + b" " * (129 << 20) + b'"}')
     _refused(world, *refresh, words=("limit",))  # oversized: refused before it is parsed
 
     def two_keys(f: feedmodel.Feed) -> None:
@@ -117,6 +117,12 @@ def test_feed_attacks_are_refused(world: dict[str, Any]) -> None:
                         "sig": sshsig.sign(ALICE, body, "skillmeat-pack")}]  # a bundle's namespace
     (market / "feed.json").write_bytes(feed.to_json())
     _refused(world, *refresh)
+    (market / "feed.json").write_bytes(good)
+    other = _feed(market)
+    other.name, other.version = "another-marketplace", other.version + 5
+    _write(market, other, ALICE)  # a feed of another marketplace signed by the same key
+    _refused(world, *refresh, words=("another marketplace",))
+
     (market / "feed.json").write_bytes(good)
     with world["bob"]:
         ok(*refresh)

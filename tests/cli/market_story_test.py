@@ -62,6 +62,9 @@ def test_publish_search_install_draft_yank(people, tmp_path: Path) -> None:  # t
         assert [x["id"] for x in found] == ["pdf-summary@1.0.0"] and found[0]["verified"]
         assert json.loads(ok("marketplace", "search", "review", "--json").out) == []
         assert len(json.loads(ok("marketplace", "search", "review", "--drafts", "--json").out)) == 1
+        _fails(skillmeat("marketplace", "install", "review"), "draft")
+        assert "1 artifact changed" in ok("marketplace", "install", "review", "--drafts",
+                                          "--dry-run").out
         assert "Installed m:pdf-summary@1.0.0 (verified): 1 artifact changed" in ok(
             "marketplace", "install", "pdf-summary").out
         mine = _collection(bob, "mine")
@@ -96,6 +99,10 @@ def test_rollback_and_tampering_are_refused(people, tmp_path: Path) -> None:  # 
         assert "feed version 2" in ok("marketplace", "refresh", "m").out
         (market / "feed.json").write_bytes(old)  # a mirror serving the older feed
         _fails(skillmeat("marketplace", "refresh", "m"), "rollback")
+    with alice:  # the publisher will not sign on top of an old feed put back either
+        _fails(skillmeat("publish", "code-reviewer", "--marketplace", "m", "--version", "1"),
+               "old feed was put back")
+    with bob:
         doc = json.loads(old)
         doc["signed"]["version"] = 2
         (market / "feed.json").write_text(json.dumps(doc))
@@ -163,6 +170,19 @@ def test_git_marketplace(people, tmp_path: Path) -> None:  # type: ignore[no-unt
     with bob:
         assert "2 listings" in ok("marketplace", "add", "g", str(remote), "--type", "git").out
         assert "1 artifact changed" in ok("marketplace", "install", "g:review@1.0.0").out
+    # Someone with push access (but no key in the feed's key set) adds an unsigned commit:
+    work = tmp_path / "mallory"
+    git("init", "-q", str(work), cwd=tmp_path)
+    git("fetch", "-q", str(remote), "refs/skillmeat/feed:refs/heads/feed", cwd=work)
+    git("checkout", "-q", "feed", cwd=work)
+    (work / "feed.json").write_text((work / "feed.json").read_text().replace('"review"', '"revue"'))
+    git("commit", "-qam", "sneaky", cwd=work)
+    git("push", "-q", str(remote), "feed:refs/skillmeat/feed", cwd=work)
+    with alice:  # the publisher verifies the remote feed before signing on top of it
+        _fails(skillmeat("publish", "code-reviewer", "--marketplace", "g", "--version", "1"),
+               "unsigned commit")
+    with bob:
+        _fails(skillmeat("marketplace", "refresh", "g"), "unsigned")
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")

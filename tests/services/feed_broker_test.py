@@ -295,7 +295,9 @@ def test_a_tampered_cache_is_caught(market, tmp_path: Path) -> None:  # type: ig
     _store, _vault, root = market
     FeedBroker("m", str(root), ctx(tmp_path)).refresh()
     cached = tmp_path / "cache" / "feed.json"
-    cached.write_bytes(cached.read_bytes().replace(b'"description": ""', b'"description": "evil"'))
+    tampered = cached.read_bytes().replace(b'"description":""', b'"description":"evil"')
+    assert tampered != cached.read_bytes()
+    cached.write_bytes(tampered)
     with pytest.raises(FeedError):
         FeedBroker("m", str(root), ctx(tmp_path)).listings()
     # a refresh that finds the origin unchanged fetches it whole again and heals the cache

@@ -82,7 +82,7 @@ def test_first_use_trusted_by_trust_set(namespaces: tuple[str, ...]) -> None:
     assert got.unchanged is False
     assert got.feed.listings[0]["name"] == "alpha"
     bare = " ".join(K1.public.openssh().split()[:2])  # the key as its signature carries it
-    assert got.state == FeedState(3, digest(feed), (bare,), 1)
+    assert got.state == FeedState(3, digest(feed), (bare,), 1, feed.name)
 
 
 def test_first_use_pinned_key() -> None:

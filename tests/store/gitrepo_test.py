@@ -428,3 +428,15 @@ def test_the_repository_opens_with_plain_pygit2_afterwards(seeded: GitRepo) -> N
     again = pygit2.Repository(str(seeded.path))
     assert str(again.head.target) == seeded.head()
     assert again.status() == {}
+
+
+def test_urls_and_refs_from_others_are_never_git_options(tmp_path: Path) -> None:
+    from skillmeat.model.errors import SourceError
+    from skillmeat.store import gitcli
+
+    marker = tmp_path / "PWNED"
+    for url, ref in (("--upload-pack=touch " + str(marker), ""),
+                     (str(tmp_path), f"--upload-pack=touch {marker};false")):
+        with pytest.raises(SourceError, match="git option"):
+            gitcli.clone(url, tmp_path / "dest", ref)
+    assert not marker.exists()

@@ -358,6 +358,9 @@ def sync_repo(url: str, dest: Path, ref: str, label: str) -> tuple[str, int]:
     """Bring the clone in ``dest`` to ``ref`` (default: the remote's HEAD): a fetch and reset
     when ``dest`` already clones ``url``, a fresh clone otherwise. Returns the commit and
     the bytes the object store grew by (0 when the commit did not change)."""
+    gitcli.check_arg(url, "URL", label)
+    if ref:
+        gitcli.check_arg(ref, "ref", label)
     if (dest / ".git").is_dir() and _origin(dest) == url:
         before = _head(dest)
         if ref and before == ref:

@@ -148,3 +148,10 @@ def test_bundle_attacks_are_refused(world: dict[str, Any]) -> None:
         ok("marketplace", "refresh", "m")
     _refused(world, "marketplace", "install", "m:review@1",
              words=("listed as review@1, but the bundle is pdf-summary@1",))
+
+
+def test_a_revoked_signer_stops_a_feed_already_verified(world: dict[str, Any], tmp_path: Path) -> None:
+    with world["bob"]:
+        assert json.loads(ok("marketplace", "search", "pdf", "--json").out)  # verified, remembered
+        ok("keys", "revoke", str(tmp_path / "alice.pub"), "--reason", "laptop stolen")
+    _refused(world, "marketplace", "install", "m:pdf-summary@1", words=("revoked",))

@@ -119,6 +119,8 @@ def _flip(path: Path, at: int = 40) -> None:
 
 def test_http_refresh_listings_304_and_fetch(market, serve, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _store, _vault, root = market
+    old = time.time() - 10  # a Last-Modified of this very second would not be trusted for a 304
+    os.utime(root / "feed.json", (old, old))
     base = serve(root)
     broker = FeedBroker("m", f"{base}/feed.json", ctx(tmp_path))
     first = broker.refresh()

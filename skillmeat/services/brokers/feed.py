@@ -15,6 +15,7 @@ against the signed listing before returning it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -25,7 +26,8 @@ from urllib.parse import urljoin, urlsplit
 
 from skillmeat.model.artifact import check_part
 from skillmeat.model.errors import BadInputError, NotFoundError, SignatureError, SkillmeatError
-from skillmeat.model.feed import FEED_FILE, MAX_FEED
+from skillmeat.model.feed import FEED_FILE, MAX_FEED, expires_at
+from skillmeat.model.feed import parse as parse_feed
 from skillmeat.model.pack import SUFFIX, check_version
 from skillmeat.model.sshkeys import PublicKey
 from skillmeat.services.brokers.base import (
@@ -42,6 +44,7 @@ from skillmeat.store.files import atomic_write, sha256_file
 from skillmeat.store.vault_errors import redact
 
 STATE_FILE = "feed-state.json"
+VERIFIED_FILE = "verified.json"
 META_FILE = "meta.json"
 BROKER_OPTIONS = frozenset({"keys"})
 """Context options the broker reads itself; the others are storage options (endpoint_url...)."""
@@ -118,13 +121,61 @@ class SignedFeedBroker:
 
     def accept(self, data: bytes) -> CheckedFeed:
         """Check a fetched feed; keep it in the cache and save its version (cache first)."""
-        checked = self.check(data)
+        known = self._known(data)
+        checked = known or self.check(data)
         if self._cached_bytes() != data:
             atomic_write(self.cached_feed, data)
         if not checked.unchanged:
             save_state(self.state_file, checked.state)
+        if known is None:
+            self._remember(data, checked)
         self._listings = self._map(checked)
         return checked
+
+    @property
+    def verified_file(self) -> Path:
+        return self.ctx.state / VERIFIED_FILE
+
+    def _remember(self, data: bytes, checked: CheckedFeed) -> None:
+        """Record the digest of bytes that passed every check, for the next run's fast path."""
+        record = {"sha256": hashlib.sha256(data).hexdigest(), "version": checked.feed.version,
+                  "signers": list(checked.signers), "trust": self._trust_digest()}
+        with contextlib.suppress(OSError):
+            atomic_write(self.verified_file, json.dumps(record, sort_keys=True) + "\n")
+
+    def _trust_digest(self) -> str:
+        """What the trust looked like (signers, revocations, rotations, pinned keys): any
+        change, a revocation above all, sends the next run through the full check."""
+        t = self.ctx.trust
+        parts = sorted(f"s {s.key.raw.hex()} {s.principals} {s.namespaces} {s.valid_after} "
+                       f"{s.valid_before}" for s in t.signers)
+        parts += sorted(f"r {r.key.raw.hex()} {r.reason}" for r in t.revoked)
+        parts += sorted(f"o {r.old.raw.hex()} {r.new.raw.hex()}" for r in t.rotations)
+        parts.append(self.ctx.options.get("keys", ""))
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def _known(self, data: bytes) -> CheckedFeed | None:
+        """These exact bytes were fully checked before (same digest, still the accepted
+        version): parse them without repeating the signature and shape checks — but the
+        expiry is checked again, every run."""
+        try:
+            record = json.loads(self.verified_file.read_bytes())
+        except (OSError, ValueError):
+            return None
+        state = load_state(self.state_file)
+        if (not isinstance(record, dict) or state is None
+                or record.get("sha256") != hashlib.sha256(data).hexdigest()
+                or record.get("version") != state.version
+                or record.get("trust") != self._trust_digest()):
+            return None
+        feed = parse_feed(data, self.where, verified=True)
+        if feed.version != state.version:
+            return None
+        expires = expires_at(feed)
+        if expires is None or expires <= self.ctx.now:
+            return None  # the full check says why
+        signers = tuple(str(s) for s in record.get("signers", []))
+        return CheckedFeed(feed, signers, state, True)
 
     def result(self, checked: CheckedFeed, *, changed: bool, transferred: int,
                detail: str = "") -> RefreshResult:
@@ -142,9 +193,12 @@ class SignedFeedBroker:
             if data is None:
                 self.refresh()
             else:
-                checked = self.check(data)
-                if not checked.unchanged:  # a refresh stopped between cache and state
-                    save_state(self.state_file, checked.state)
+                checked = self._known(data)
+                if checked is None:
+                    checked = self.check(data)
+                    if not checked.unchanged:  # a refresh stopped between cache and state
+                        save_state(self.state_file, checked.state)
+                    self._remember(data, checked)
                 self._listings = self._map(checked)
         assert self._listings is not None
         return list(self._listings)
@@ -283,7 +337,7 @@ class FeedBroker(SignedFeedBroker):
 
         got = httpfetch.get(self.feed_url, cap=MAX_FEED, etag=str(meta.get("etag", "")),
                             modified=str(meta.get("modified", "")))
-        fields = {"etag": got.etag, "modified": got.modified}
+        fields = {"etag": got.etag, "modified": _settled(got.modified)}
         if got.status == 304:
             return None, fields, "not modified"
         return got.data, fields, ""
@@ -333,6 +387,22 @@ class FeedBroker(SignedFeedBroker):
                 self.fs().get_file(check_rel(url), tmp, mine.size)
 
         return self.deliver(mine, dest, write)
+
+
+def _settled(modified: str) -> str:
+    """A Last-Modified time worth sending back: one at least a second old. A server that
+    dates files to the second would answer 304 to a feed rewritten in that same second."""
+    import datetime
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(modified)
+    except (TypeError, ValueError, IndexError):
+        return ""
+    if when.tzinfo is None:
+        return ""
+    now = datetime.datetime.now(datetime.UTC)
+    return modified if when <= now - datetime.timedelta(seconds=1) else ""
 
 
 def _split_fs(source: str) -> tuple[str, str]:

@@ -17,8 +17,12 @@ from typing import Any
 from skillmeat.model.errors import LockedError
 
 
-def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> None:
-    """Write a file so a crash leaves the old content or the new, never a mix."""
+def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None,
+                 sync: bool = True) -> None:
+    """Write a file so a crash leaves the old content or the new, never a mix.
+
+    ``sync=False`` skips the fsync: for caches, which are fetched again if a crash loses them.
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,7 +36,8 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int | None = None) -> N
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:

@@ -124,7 +124,7 @@ class SignedFeedBroker:
         known = self._known(data)
         checked = known or self.check(data)
         if self._cached_bytes() != data:
-            atomic_write(self.cached_feed, data)
+            atomic_write(self.cached_feed, data, sync=False)  # a cache: fetched again if lost
         if not checked.unchanged:
             save_state(self.state_file, checked.state)
         if known is None:

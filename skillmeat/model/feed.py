@@ -47,6 +47,9 @@ class Feed:
     # "keys"/"threshold" written out by the signer even at their defaults (kept as read, so
     # the canonical bytes, and so the signatures, survive a parse)
     explicit: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    # the exact bytes of "signed" as read, when the file was laid out as to_json writes it
+    # (then signatures are checked over them, with no re-serialising); None otherwise
+    raw_signed: bytes | None = field(default=None, repr=False, compare=False)
 
     def signed(self) -> dict[str, Any]:
         """What the signatures cover; ``keys``/``threshold`` only when set (older feeds keep
@@ -140,12 +143,18 @@ def _keys_problem(signed: dict[str, Any]) -> str:
 def parse(data: bytes, where: str, *, verified: bool = False) -> Feed:
     """A feed from bytes. ``verified``: these exact bytes passed every check before (their
     digest was recorded then), so the per-listing shape checks are not repeated."""
-    try:
-        doc = json.loads(data) if verified else strictjson.loads(data)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadInputError(f"{where}: not a valid feed ({exc})") from None
-    signed = doc.get("signed") if isinstance(doc, dict) else None
-    sigs = doc.get("signatures", []) if isinstance(doc, dict) else None
+    loads = json.loads if verified else strictjson.loads
+    split = _split(data, loads)
+    raw_signed = None
+    if split is not None:
+        sigs, signed, raw_signed = split
+    else:
+        try:
+            doc = loads(data)
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise BadInputError(f"{where}: not a valid feed ({exc})") from None
+        signed = doc.get("signed") if isinstance(doc, dict) else None
+        sigs = doc.get("signatures", []) if isinstance(doc, dict) else None
     if not isinstance(signed, dict) or not isinstance(sigs, list):
         raise BadInputError(f"{where}: not a feed (needs 'signed' and 'signatures')")
     if signed.get("format") != FORMAT:
@@ -167,4 +176,32 @@ def parse(data: bytes, where: str, *, verified: bool = False) -> Feed:
     return Feed(str(signed.get("name", "")), version, str(signed.get("generated", "")),
                 str(signed.get("expires", "")), listings, sigs,
                 list(signed.get("keys", [])), signed.get("threshold", 1),
-                frozenset(k for k in ("keys", "threshold") if k in signed))
+                frozenset(k for k in ("keys", "threshold") if k in signed), raw_signed)
+
+
+_HEAD, _MID = b'{"signatures":', b',"signed":'
+
+
+def _split(data: bytes, loads: Any) -> tuple[Any, Any, bytes] | None:
+    """``{"signatures":[...],"signed":{...}}`` exactly as ``to_json`` lays it out: the two
+    parts parsed on their own, and the bytes of ``signed``. None for any other layout (then
+    the whole document is parsed and ``signed`` re-serialised canonically)."""
+    if not data.startswith(_HEAD):
+        return None
+    tail = 2 if data.endswith(b"}\n") else 1 if data.endswith(b"}") else 0
+    if not tail:
+        return None
+    prefix = data[:1 << 20].decode("utf-8", "replace")
+    try:
+        _, end = json.JSONDecoder().raw_decode(prefix, len(_HEAD))
+    except ValueError:
+        return None
+    at = len(prefix[:end].encode("utf-8"))
+    if data[at:at + len(_MID)] != _MID:
+        return None
+    raw = data[at + len(_MID):len(data) - tail]
+    try:
+        sigs, signed = loads(data[len(_HEAD):at]), loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return (sigs, signed, raw) if isinstance(signed, dict) else None

@@ -66,8 +66,13 @@ def check_feed(
         raise FeedError(where, f"oversized feed ({len(data)} bytes, cap {max_size})",
                         hint="a feed this large is refused before it is read (endless-data attack?)")
     feed = feedmodel.parse(data, where)
-    body = feedmodel.canonical(feed.signed())
+    # The signatures cover the canonical JSON of "signed". A feed written by to_json holds
+    # exactly those bytes: check them as read (they are what was parsed), else re-serialise.
+    body = feed.raw_signed if feed.raw_signed is not None else feedmodel.canonical(feed.signed())
     valid, bad = _valid_signers(feed, body)
+    if not valid and feed.raw_signed is not None:
+        body = feedmodel.canonical(feed.signed())
+        valid, bad = _valid_signers(feed, body)
     feed_keys = _key_set(feed.keys, where)
     why_not: dict[bytes, str] = {}  # valid signers that do not count, and why
 

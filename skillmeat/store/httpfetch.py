@@ -31,6 +31,7 @@ class HttpResult:
     data: bytes
     etag: str        # the validators to send next time ("" when the server sent none)
     modified: str
+    date: str = ""   # the server's Date header: when it answered, by its own clock
 
 
 def check_url(url: str) -> str:
@@ -52,7 +53,8 @@ def get(url: str, *, cap: int, etag: str = "", modified: str = "", timeout: floa
     with _open(url, headers, timeout, what) as resp:
         if resp.status == 304 and (etag or modified):
             return HttpResult(304, b"", resp.headers.get("ETag") or etag,
-                              resp.headers.get("Last-Modified") or modified)
+                              resp.headers.get("Last-Modified") or modified,
+                              resp.headers.get("Date") or "")
         _check_status(url, resp.status)
         _check_length(url, resp, cap)
         chunks: list[bytes] = []
@@ -64,7 +66,7 @@ def get(url: str, *, cap: int, etag: str = "", modified: str = "", timeout: floa
                     raise _too_large(url, cap)
                 chunks.append(chunk)
         return HttpResult(200, b"".join(chunks), resp.headers.get("ETag") or "",
-                          resp.headers.get("Last-Modified") or "")
+                          resp.headers.get("Last-Modified") or "", resp.headers.get("Date") or "")
 
 
 def download(url: str, dest: Path, cap: int, *, timeout: float = 20, what: str = "file") -> int:

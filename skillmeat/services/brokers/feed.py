@@ -337,7 +337,7 @@ class FeedBroker(SignedFeedBroker):
 
         got = httpfetch.get(self.feed_url, cap=MAX_FEED, etag=str(meta.get("etag", "")),
                             modified=str(meta.get("modified", "")))
-        fields = {"etag": got.etag, "modified": _settled(got.modified)}
+        fields = {"etag": got.etag, "modified": _settled(got.modified, got.date)}
         if got.status == 304:
             return None, fields, "not modified"
         return got.data, fields, ""
@@ -389,20 +389,25 @@ class FeedBroker(SignedFeedBroker):
         return self.deliver(mine, dest, write)
 
 
-def _settled(modified: str) -> str:
-    """A Last-Modified time worth sending back: one at least a second old. A server that
-    dates files to the second would answer 304 to a feed rewritten in that same second."""
+def _settled(modified: str, date: str = "") -> str:
+    """A Last-Modified time worth sending back: one at least a second older than the server's
+    answer (its Date, else our clock). A server that dates files to the second would answer
+    304 to a feed rewritten in that same second."""
     import datetime
     from email.utils import parsedate_to_datetime
 
-    try:
-        when = parsedate_to_datetime(modified)
-    except (TypeError, ValueError, IndexError):
+    def parse(text: str) -> datetime.datetime | None:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        return when if when.tzinfo is not None else None
+
+    when = parse(modified)
+    if when is None:
         return ""
-    if when.tzinfo is None:
-        return ""
-    now = datetime.datetime.now(datetime.UTC)
-    return modified if when <= now - datetime.timedelta(seconds=1) else ""
+    answered = parse(date) or datetime.datetime.now(datetime.UTC)
+    return modified if when <= answered - datetime.timedelta(seconds=1) else ""
 
 
 def _split_fs(source: str) -> tuple[str, str]:

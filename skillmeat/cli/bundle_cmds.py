@@ -14,7 +14,7 @@ from skillmeat.model.errors import BadInputError
 from skillmeat.store.home import Home
 
 if TYPE_CHECKING:
-    from skillmeat.store.collection import CollectionStore
+    pass
 
 ALLOW_UNSIGNED = click.option("--allow-unsigned", is_flag=True,
                               help="Accept a bundle that is unsigned or signed by a key you do not "
@@ -120,7 +120,7 @@ def inspect_cmd(home: Home, file: Path, as_json: bool) -> None:
     from skillmeat.services import bundle
     from skillmeat.services.refs import trust_for
 
-    store = _maybe_store(home)
+    store = home.collection_or_none()
     checked = bundle.check(file, trust_for(home, store), allow_unsigned=True)
     if as_json:
         emit_json({**checked.to_dict(), "verdict": "verified" if checked.verified else "unverified"})
@@ -145,22 +145,13 @@ def verify_cmd(home: Home, file: Path, allow_unsigned: bool, as_json: bool) -> N
     from skillmeat.services import bundle
     from skillmeat.services.refs import trust_for
 
-    checked = bundle.check(file, trust_for(home, _maybe_store(home)), allow_unsigned=allow_unsigned)
+    checked = bundle.check(file, trust_for(home, home.collection_or_none()), allow_unsigned=allow_unsigned)
     if as_json:
         emit_json(checked.to_dict())
         return
     m = checked.manifest
     click.echo(f"{file}: OK: {m.name} {m.version}, {plural(len(m.artifacts), 'artifact')}; "
                f"{_verdict_line(checked)}")
-
-
-def _maybe_store(home: Home) -> CollectionStore | None:
-    from skillmeat.model.errors import NotFoundError
-
-    try:
-        return home.collection()
-    except NotFoundError:
-        return None
 
 
 @click.command("import")

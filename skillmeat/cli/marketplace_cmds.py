@@ -182,7 +182,6 @@ def install_cmd(home: Home, ref: str, strategy: str | None, allow_unverified: bo
 @click.pass_obj
 def yank_cmd(home: Home, ref: str, reason: str, market: str | None, key_name: str | None) -> None:
     """Yank NAME@VERSION: still verifiable, never installed by default; the reason is shown."""
-    from skillmeat.cli.bundle_cmds import _maybe_store
     from skillmeat.cli.keys_cmds import ask_passphrase
     from skillmeat.services import keys, marketplaces, publish
 
@@ -194,7 +193,7 @@ def yank_cmd(home: Home, ref: str, reason: str, market: str | None, key_name: st
     name, version = marketplaces.check_ref(ref)
     mp = marketplaces.get(home, market)
     key = keys.signing_key(home, key_name, ask_passphrase())
-    publish.yank(home, _maybe_store(home), mp, name, version, reason, key)
+    publish.yank(home, home.collection_or_none(), mp, name, version, reason, key)
     click.echo(f"Yanked {market}:{name}@{version}: {reason}")
 
 

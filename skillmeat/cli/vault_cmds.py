@@ -73,12 +73,11 @@ def remove_cmd(home: Home, name: str) -> None:
 @click.pass_obj
 def ls_cmd(home: Home, name: str, as_json: bool) -> None:
     """List the bundles in vault NAME, with the feed's signer."""
-    from skillmeat.cli.bundle_cmds import _maybe_store
     from skillmeat.services import vaults
     from skillmeat.services.refs import trust_for
 
     vault = vaults.get(home, name)
-    store = _maybe_store(home)
+    store = home.collection_or_none()
     found, verdict, problem = vaults.listings(home, vault, trust_for(home, store))
     if as_json:
         emit_json({"vault": vault.to_dict(), "bundles": [x.to_dict() for x in found],

@@ -351,15 +351,7 @@ def _check_content(label: str, reader: PackReader, manifest: PackManifest,
 
 def write_from_ref(store: CollectionStore, ref: str, dest: Path, where: str = "") -> str:
     """Rebuild a bundle file byte for byte from its signed ref's tree; return its sha256."""
-    files = store.repo.files_at(ref)
-    if tree_from_entries(store.repo.repo, files) != store.repo.tree_id(ref):
-        raise PackError(where or ref, "not a bundle tree (it holds entries other than files, "
-                        "such as submodules)")
-    try:
-        with PackWriter(dest) as writer:
-            for name in sorted(files):
-                mode, oid = files[name]
-                writer.add_bytes(name, store.repo.blob(oid), mode)
-            return writer.close()
-    except ValueError as exc:  # a name or mode no bundle may hold (a symlink, '..', ...)
-        raise PackError(where or ref, f"not a bundle tree ({exc})") from None
+    from skillmeat.store.bundletree import write_bundle
+
+    return write_bundle(store.repo.repo, store.repo.resolve(ref), dest, where=where or ref,
+                        cap=DEFAULT_LIMITS.max_total)

@@ -29,6 +29,7 @@ from skillmeat.model.errors import (
 from skillmeat.services.brokers import registry
 from skillmeat.services.brokers.base import Broker, BrokerContext, MarketListing, RefreshResult
 from skillmeat.services.refs import trust_for
+from skillmeat.store import gitcli
 from skillmeat.store.collection import CollectionStore
 from skillmeat.store.home import Home
 
@@ -45,13 +46,10 @@ class Marketplace:
 
 
 def marketplaces(home: Home) -> dict[str, Marketplace]:
-    table = home.config.get("marketplaces", {})
     where = str(home.paths.config)
-    if not isinstance(table, dict):
-        raise ConfigError(where, "'marketplaces' must be a table")
     out = {}
-    for name, entry in table.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("source"), str):
+    for name, entry in home.config.section("marketplaces").items():
+        if not isinstance(entry.get("source"), str):
             raise ConfigError(where, f"marketplaces.{name}.source must be a string")
         keys = entry.get("keys", [])
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
@@ -71,7 +69,7 @@ def get(home: Home, name: str) -> Marketplace:
 
 
 def _absolute(source: str) -> str:
-    if "://" in source or source.startswith("github:") or registry._GIT_URL.search(source):
+    if "://" in source or source.startswith("github:") or gitcli.is_git_url(source):
         return source
     return str(Path(source).expanduser().resolve())
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +50,6 @@ from skillmeat.store.refstore import RefStore
 KINDS = ("fsspec", "git")
 INCOMING = "refs/skillmeat-incoming/"
 FEED_LIFETIME = datetime.timedelta(days=365)
-_GIT_URL = re.compile(r"^(git\+|ssh://|git://|[\w.-]+@[\w.-]+:)|\.git/?$")
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ class Listing:
 
 
 def detect_kind(url: str) -> str:
-    return "git" if _GIT_URL.search(url) else "fsspec"
+    return "git" if gitcli.is_git_url(url) else "fsspec"
 
 
 def add(home: Home, name: str, url: str, options: dict[str, str], kind: str | None = None) -> Vault:
@@ -122,13 +120,10 @@ def _absolute(url: str) -> str:
 
 
 def vaults(home: Home) -> dict[str, Vault]:
-    table = home.config.get("vaults", {})
     where = str(home.paths.config)
-    if not isinstance(table, dict):
-        raise ConfigError(where, "'vaults' must be a table")
     out = {}
-    for name, entry in table.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+    for name, entry in home.config.section("vaults").items():
+        if not isinstance(entry.get("url"), str):
             raise ConfigError(where, f"vaults.{name}.url must be a string")
         opts = entry.get("options", {})
         if not isinstance(opts, dict):

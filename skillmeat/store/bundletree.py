@@ -8,12 +8,12 @@ gives the same bytes (and sha256) as the bundle that was built and signed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from skillmeat.model.errors import SkillmeatError
 from skillmeat.model.pack import PackError
+from skillmeat.store.gitrepo import walk_tree
 from skillmeat.store.packzip import PackWriter
 from skillmeat.store.refstore import tree_from_entries
 
@@ -55,7 +55,7 @@ def write_bundle(repo: Any, commit: str, dest: Path, *, where: str, cap: int) ->
     name or mode no bundle may hold, or more than ``cap`` bytes of content.
     """
     tree = repo[commit].tree
-    files = dict(_walk(tree, ""))
+    files = dict(walk_tree(tree))
     if tree_from_entries(repo, files) != str(tree.id):
         raise PackError(where, "not a bundle tree (it holds entries other than files, "
                         "such as submodules)")
@@ -71,11 +71,3 @@ def write_bundle(repo: Any, commit: str, dest: Path, *, where: str, cap: int) ->
     except ValueError as exc:  # a name or mode no bundle may hold (a symlink, '..', ...)
         raise PackError(where, f"not a bundle tree ({exc})") from None
 
-
-def _walk(tree: Any, prefix: str) -> Iterator[tuple[str, tuple[int, str]]]:
-    for entry in tree:
-        path = prefix + entry.name
-        if entry.type_str == "tree":
-            yield from _walk(entry, path + "/")
-        elif entry.type_str == "blob":
-            yield path, (entry.filemode, str(entry.id))

@@ -40,6 +40,16 @@ class UserConfig:
             raise ConfigError(str(self.path), "'active' must be a string")
         return value
 
+    def section(self, name: str) -> dict[str, dict[str, Any]]:
+        """``[name.<entry>]`` tables (vaults, marketplaces): each entry must be a table."""
+        table = self.data().get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(str(self.path), f"'{name}' must be a table")
+        for key, entry in table.items():
+            if not isinstance(entry, dict):
+                raise ConfigError(str(self.path), f"{name}.{key} must be a table")
+        return table
+
     def get(self, dotted: str, default: Any = None) -> Any:
         node: Any = self.data()
         for part in dotted.split("."):

@@ -4,6 +4,7 @@ cloning and fetching sources with their credentials and URL rewrites."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,14 @@ def run_git(args: list[str], *, cwd: Path | None = None, source: str = "") -> st
         detail = detail.removeprefix("fatal: ").removeprefix("error: ")
         raise SourceError(source or " ".join(args), detail)
     return proc.stdout
+
+
+_GIT_URL = re.compile(r"^(git\+|ssh://|git://|[\w.-]+@[\w.-]+:)|\.git/?$")
+
+
+def is_git_url(url: str) -> bool:
+    """A URL only git reads: git+..., ssh://, git://, user@host:path, or ending in .git."""
+    return bool(_GIT_URL.search(url))
 
 
 def check_arg(value: str, what: str, source: str = "") -> str:

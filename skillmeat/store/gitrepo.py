@@ -245,7 +245,7 @@ class GitRepo:
     def files_at(self, rev: str) -> dict[str, tuple[int, str]]:
         """Every file in a commit: path -> (mode, blob id)."""
         tree = self.repo[self.resolve(rev)].tree
-        return dict(_walk(tree, ""))
+        return dict(walk_tree(tree, ""))
 
     def blob(self, oid: str) -> bytes:
         data: bytes = self.repo[oid].data
@@ -281,7 +281,7 @@ class GitRepo:
         target = self.repo[self.resolve(rev)]
         head = self.head()
         before = set(self.files_at(head)) if head else set()
-        after = dict(_walk(target.tree, ""))
+        after = dict(walk_tree(target.tree, ""))
         self.repo.checkout_tree(target.tree, strategy=pygit2.GIT_CHECKOUT_FORCE)
         for gone in before - set(after):
             path = self.path / gone
@@ -341,11 +341,11 @@ def _patch_matches(patch: Any, paths: list[str] | None) -> bool:
     return any(n == p or n.startswith(p.rstrip("/") + "/") for n in names for p in paths)
 
 
-def _walk(tree: Any, prefix: str) -> Iterator[tuple[str, tuple[int, str]]]:
+def walk_tree(tree: Any, prefix: str = "") -> Iterator[tuple[str, tuple[int, str]]]:
     for entry in tree:
         path = prefix + entry.name
         if entry.type_str == "tree":
-            yield from _walk(entry, path + "/")
+            yield from walk_tree(entry, path + "/")
         elif entry.type_str == "blob":
             yield path, (entry.filemode, str(entry.id))
 

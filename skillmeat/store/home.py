@@ -65,6 +65,13 @@ class Home:
                 return candidate
         return None
 
+    def collection_or_none(self) -> CollectionStore | None:
+        """The collection in use, or None when there is none (for commands that only read)."""
+        try:
+            return self.collection()
+        except NotFoundError:
+            return None
+
     def collection(self, name: str | None = None) -> CollectionStore:
         """The collection to work on: named, or the one around cwd, or the active one."""
         name = name or self.selected

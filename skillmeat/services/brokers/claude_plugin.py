@@ -109,14 +109,7 @@ class ClaudePluginBroker:
                              detail=f"{len(doc['plugins'])} plugins{at}")
 
     def listings(self) -> list[MarketListing]:
-        doc = self._read_cache()
-        if doc is None:
-            self.refresh()
-            doc = self._read_cache()
-            if doc is None:
-                raise SkillmeatError(f"marketplace {self.name}: its listings cannot be cached in "
-                                     f"{self.ctx.cache}")
-        return [listing_cache.from_json(d, self.name) for d in doc["listings"]]
+        return listing_cache.listings(self.name, self.ctx.cache, self._read_cache, self.refresh)
 
     def fetch(self, listing: MarketListing, dest: Path) -> Fetched:
         """The tree to add ``listing`` from (see the module docstring); ``dest`` is unused."""

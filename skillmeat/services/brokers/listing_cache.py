@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from skillmeat.model.errors import SkillmeatError
 from skillmeat.services.brokers.base import MarketListing
+from skillmeat.store.files import atomic_write
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(MarketListing))
 
@@ -41,7 +43,16 @@ def read(path: Path, fmt: int, source: str) -> dict[str, Any] | None:
 
 def write(path: Path, doc: dict[str, Any]) -> None:
     """Write atomically (a reader sees the old document or the new one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(doc, indent=1, sort_keys=True) + "\n", sync=False)
+
+
+def listings(name: str, cache: Path, read_cache: Callable[[], dict[str, Any] | None],
+             refresh: Callable[[], object]) -> list[MarketListing]:
+    """The cached listings, refreshing first when there are none yet."""
+    doc = read_cache()
+    if doc is None:
+        refresh()
+        doc = read_cache()
+        if doc is None:
+            raise SkillmeatError(f"marketplace {name}: its listings cannot be cached in {cache}")
+    return [from_json(d, name) for d in doc["listings"]]

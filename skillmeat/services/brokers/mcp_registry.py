@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
-from skillmeat.model.errors import BadInputError, NotFoundError, SkillmeatError, SourceError
+from skillmeat.model.errors import BadInputError, NotFoundError, SourceError
 from skillmeat.model.feed import version_key
 from skillmeat.services.brokers import listing_cache
 from skillmeat.services.brokers.base import BrokerContext, Fetched, MarketListing, RefreshResult
@@ -74,14 +74,7 @@ class McpRegistryBroker:
         return RefreshResult(changed, 0, len(listings), detail=detail)
 
     def listings(self) -> list[MarketListing]:
-        doc = self._read_cache()
-        if doc is None:
-            self.refresh()
-            doc = self._read_cache()
-            if doc is None:
-                raise SkillmeatError(f"marketplace {self.name}: its listings cannot be cached in "
-                                     f"{self.ctx.cache}")
-        return [listing_cache.from_json(d, self.name) for d in doc["listings"]]
+        return listing_cache.listings(self.name, self.ctx.cache, self._read_cache, self.refresh)
 
     def fetch(self, listing: MarketListing, dest: Path) -> Fetched:
         """``dest/server.json``: the listing's document as the last refresh read it."""

@@ -4,11 +4,11 @@ entry-point group (third-party brokers: ``name = "package.module:Class"``)."""
 from __future__ import annotations
 
 import importlib
-import re
 from pathlib import Path
 
 from skillmeat.model.errors import BadInputError
 from skillmeat.services.brokers.base import Broker, BrokerContext
+from skillmeat.store import gitcli
 
 ENTRY_POINT_GROUP = "skillmeat.brokers"
 BUILTIN = {
@@ -17,7 +17,6 @@ BUILTIN = {
     "claude-plugin": "skillmeat.services.brokers.claude_plugin:ClaudePluginBroker",
     "mcp-registry": "skillmeat.services.brokers.mcp_registry:McpRegistryBroker",
 }
-_GIT_URL = re.compile(r"^(git\+|ssh://|git://|[\w.-]+@[\w.-]+:)|\.git/?$")
 
 
 def kinds() -> dict[str, str]:
@@ -57,6 +56,6 @@ def detect_kind(source: str) -> str:
             return "mcp-registry"
         if (local / ".git").exists() and not (local / "feed.json").exists():
             return "git"
-    if _GIT_URL.search(source):
+    if gitcli.is_git_url(source):
         return "git"
     return "feed"

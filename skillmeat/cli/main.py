@@ -52,6 +52,8 @@ COMMANDS = {
     "log": ("skillmeat.cli.refs_cmds:log_cmd", "Show a signed ref with signer and status."),
     "analytics": ("skillmeat.cli.analytics_cmds:analytics_group",
                   "Usage analytics: usage, top, trends, cleanup, import."),
+    "web": ("skillmeat.cli.web_cmds:web_group",
+            "The static web catalog: build, dev, start, doctor, deploy --gh-pages."),
     "duplicates": ("skillmeat.cli.duplicates_cmd:duplicates_cmd",
                    "Find near-duplicate artifacts and explain each pair."),
 }

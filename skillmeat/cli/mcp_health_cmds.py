@@ -18,6 +18,7 @@ from skillmeat.services.mcp_health import (
     HealthResult,
     check_health,
     load_definitions,
+    remember,
 )
 from skillmeat.store.home import Home
 
@@ -48,6 +49,7 @@ def health_cmd(ctx: click.Context, names: tuple[str, ...], scope: str, project: 
     while True:
         definitions = load_definitions(home, scope, project, names)
         results = check_health(definitions, timeout=timeout, cwd=(project or home.cwd).absolute())
+        remember(home, results)
         _render(results, as_json=as_json, watching=watch)
         if not watch:
             break

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from skillmeat.model.artifact import ArtifactType, ids_from_paths
 from skillmeat.model.errors import BadInputError, ConfigError, NotFoundError
 from skillmeat.model.mcp import McpServer
+from skillmeat.store import health_record
 
 if TYPE_CHECKING:
     from skillmeat.services.mcp_probe import Trace
@@ -259,3 +260,20 @@ def _result(base: HealthResult, status: str, detail: str, trace: Trace, started:
         era=trace.era, protocol_version=trace.protocol_version, server_name=trace.server_name,
         server_version=trace.server_version, tools=trace.tools, pid=trace.child.pid,
         stderr=() if status == "healthy" else tuple(trace.child.stderr))
+
+
+# --- the last result of each server, for the catalog -------------------------------------------------
+
+
+def remember(home: Home, results: Sequence[HealthResult], *, now: float | None = None) -> None:
+    """Record these results as each server's last health (keyed by where it is defined)."""
+    checked = int(time.time() if now is None else now)
+    record = {r.source: {**r.to_dict(), "checked": checked, "stderr": []}
+              for r in results if r.source}
+    if record:
+        health_record.save(home.paths.state / health_record.FILE_NAME, record)
+
+
+def last_health(home: Home) -> dict[str, dict[str, Any]]:
+    """Each server's last recorded result, by its source (``<collection>:mcp/<name>.toml``)."""
+    return health_record.load(home.paths.state / health_record.FILE_NAME)

@@ -247,6 +247,35 @@ class GitRepo:
         tree = self.repo[self.resolve(rev)].tree
         return dict(walk_tree(tree, ""))
 
+    def last_changes(self, owners: dict[str, str], limit: int = 2000) -> dict[str, CommitInfo]:
+        """The newest commit (first-parent history from HEAD) that changed each owner's files.
+
+        ``owners`` maps each file path of HEAD to its owner (an artifact id, say). One tree
+        diff per commit, so the cost follows what changed, not the size of the tree; owners
+        not reached within ``limit`` commits are left out.
+        """
+        head = self.head()
+        out: dict[str, CommitInfo] = {}
+        if head is None:
+            return out
+        left = set(owners.values())
+        commit = self.repo[head]
+        for _ in range(limit):
+            if not left:
+                break
+            info = CommitInfo(str(commit.id), commit.message, commit.author.name, commit.commit_time)
+            if not commit.parent_ids:
+                out.update((o, info) for o in left)
+                break
+            parent = self.repo[commit.parent_ids[0]]
+            for delta in parent.tree.diff_to_tree(commit.tree).deltas:
+                owner = owners.get(delta.new_file.path)
+                if owner in left:
+                    out[owner] = info
+                    left.discard(owner)
+            commit = parent
+        return out
+
     def blob(self, oid: str) -> bytes:
         data: bytes = self.repo[oid].data
         return data

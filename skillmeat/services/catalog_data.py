@@ -1,0 +1,298 @@
+"""Gather what the static catalog shows, once, from the collections' last commits, the MCP
+health record, the analytics events and the marketplaces' cached (verified) listings.
+
+Read only: nothing here writes to a collection, and marketplaces are not refreshed (run
+``marketplace refresh`` first for fresh listings); a marketplace that cannot be read is shown
+with its one-line reason instead of failing the build.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import posixpath
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from skillmeat.model import frontmatter
+from skillmeat.model.artifact import ArtifactId, ArtifactType, ids_from_paths
+from skillmeat.model.catalog import (
+    Analytics,
+    Catalog,
+    CatalogArtifact,
+    CatalogCollection,
+    CatalogFile,
+    CatalogMarket,
+    CatalogMcp,
+    Change,
+    Cleanup,
+    MarketEntry,
+    McpHealth,
+    TopArtifact,
+    UsagePoint,
+)
+from skillmeat.model.errors import BadInputError, SignatureError, SkillmeatError
+from skillmeat.model.feed import format_time
+from skillmeat.model.hashing import content_hash
+from skillmeat.model.mcp import McpServer
+from skillmeat.services import analytics, marketplaces, mcp_health
+from skillmeat.services.catalog_api import safe_object
+from skillmeat.services.index import load_index
+from skillmeat.services.refs import trust_for, verify_commit
+from skillmeat.services.trust import TrustSet
+from skillmeat.store.collection import CollectionStore
+from skillmeat.store.home import Home
+from skillmeat.store.refstore import RefStore
+
+RECENT_CHANGES = 10
+TOP_LIMIT = 10
+MARKDOWN_TYPES = (ArtifactType.SKILL, ArtifactType.COMMAND, ArtifactType.AGENT)
+ReadFile = Callable[[CatalogArtifact, CatalogFile], bytes]
+
+
+@dataclass
+class Gathered:
+    catalog: Catalog
+    stores: dict[str, CollectionStore] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # one line each: shown, not fatal
+
+    def read_file(self, artifact: CatalogArtifact, file: CatalogFile) -> bytes:
+        """A file's bytes as committed (what the catalog describes)."""
+        return self.stores[artifact.collection].repo.blob(_oid(self, artifact, file))
+
+
+def _oid(g: Gathered, artifact: CatalogArtifact, file: CatalogFile) -> str:
+    store = g.stores[artifact.collection]
+    found = store.repo.subtree_ids("HEAD", [file.repo_path])
+    if file.repo_path not in found:
+        raise BadInputError(f"{artifact.collection}:{file.repo_path} is no longer committed",
+                            hint="build the catalog again")
+    return found[file.repo_path]
+
+
+def gather(home: Home, *, collections: Sequence[str] = (), markets: Sequence[str] | None = None,
+           title: str = "", days: int = 30, site_url: str = "",
+           now: datetime.datetime | None = None) -> Gathered:
+    """Everything the catalog shows. ``collections``: names (default: every collection);
+    ``markets``: names (None: every marketplace; empty: none)."""
+    now = now or datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    known = home.collections()
+    names = list(dict.fromkeys(collections)) if collections else sorted(known)
+    stores = {n: home.collection(n) for n in names}
+    health = mcp_health.last_health(home)
+    cat = Catalog(title or _title(names), format_time(now), site_url=site_url)
+    g = Gathered(cat, stores)
+    for store in stores.values():
+        coll, mcps = _collection(home, store, health, g.problems)
+        cat.collections.append(coll)
+        cat.mcp += mcps
+    cat.analytics = _analytics(home, cat, days, now.timestamp())
+    chosen = list(marketplaces.marketplaces(home)) if markets is None else list(markets)
+    for mp_name in chosen:
+        cat.markets.append(_market(home, mp_name, now))
+    return g
+
+
+def _title(names: list[str]) -> str:
+    return f"{names[0]} catalog" if len(names) == 1 else "SkillMeat catalog"
+
+
+# --- collections ---------------------------------------------------------------------------------
+
+
+def _collection(home: Home, store: CollectionStore, health: dict[str, dict[str, Any]],
+                problems: list[str]) -> tuple[CatalogCollection, list[CatalogMcp]]:
+    manifest = store.manifest()
+    coll = CatalogCollection(store.name, manifest.description, manifest.version, manifest.license,
+                             list(manifest.maintainers))
+    head = store.repo.head()
+    if head is None:
+        return coll, []
+    coll.head = head
+    trust = trust_for(home, store)
+    refs = RefStore(store.repo.repo)
+    verdicts: dict[str, tuple[str, str]] = {}
+
+    def signature(commit: str) -> tuple[str, str]:
+        if commit not in verdicts:
+            verdicts[commit] = _commit_signature(refs, trust, commit)
+        return verdicts[commit]
+
+    coll.head_signature, coll.head_signature_detail = signature(head)
+    coll.changes = [Change(c.id, c.summary, c.author, c.time)
+                    for c in store.repo.log(limit=RECENT_CHANGES)]
+    files = store.repo.files_at(head)
+    groups = ids_from_paths(sorted(files))
+    owners = {p: str(aid) for aid, paths in groups.items() for p in paths}
+    changed = store.repo.last_changes(owners)
+    index = {e["id"]: e for e in load_index(store)}
+    lock = store.lock()
+    remote = _remote(store)
+    mcps = []
+    for aid in sorted(groups):
+        sid = str(aid)
+        entry = index.get(sid, {})
+        art = CatalogArtifact(store.name, sid, aid.type.value, aid.name, aid.namespace, aid.relpath,
+                              description=str(entry.get("description", "")),
+                              version=str(entry.get("version", "")),
+                              tags=list(entry.get("tags", [])))
+        _files(store, art, aid, groups[aid], files)
+        _content(store, art, aid, files, problems)
+        up = manifest.artifacts.get(sid)
+        art.upstream = up.to_dict() if up else {}
+        locked = lock.get(sid)
+        if locked is not None:
+            art.source, art.resolved = locked.source, locked.commit
+        last = changed.get(sid)
+        if last is not None:
+            art.last_changed = last.time
+            art.signature, art.signature_detail = signature(last.id)
+        if art.source.startswith("bundle:"):
+            art.signature_detail = (f"imported from signed bundle {art.source[7:]} (verified then); "
+                                    + art.signature_detail)
+        art.install = _install(store.name, manifest.name, art, remote)
+        coll.artifacts.append(art)
+        if aid.type is ArtifactType.MCP:
+            mcps.append(_mcp(store.name, art, health.get(f"{store.name}:{aid.relpath}")))
+    return coll, mcps
+
+
+def _commit_signature(refs: RefStore, trust: TrustSet, commit: str) -> tuple[str, str]:
+    signed = refs.commit(commit)
+    if signed.signature is None:
+        return "unsigned", f"commit {commit[:12]} is not signed"
+    try:
+        verdict = verify_commit(signed, trust)
+    except SignatureError as exc:
+        return "unverified", f"commit {commit[:12]}: {exc.reason}"
+    return "verified", f"commit {commit[:12]} signed by {verdict.principal} ({verdict.fingerprint})"
+
+
+def _remote(store: CollectionStore) -> str:
+    try:
+        url = store.repo.repo.remotes["origin"].url
+    except (KeyError, ValueError):
+        return ""
+    return str(url or "")
+
+
+def _files(store: CollectionStore, art: CatalogArtifact, aid: ArtifactId, paths: list[str],
+           files: dict[str, tuple[int, str]]) -> None:
+    """Each file with its size and sha256 (read once), and the artifact's content hash."""
+    root = aid.relpath + "/" if aid.type is ArtifactType.SKILL else posixpath.dirname(aid.relpath) + "/"
+    parent = posixpath.dirname(aid.relpath) + "/"
+    entries = []
+    for path in sorted(paths):
+        mode, oid = files[path]
+        data = store.repo.blob(oid)
+        digest = hashlib.sha256(data).hexdigest()
+        art.files.append(CatalogFile(path[len(root):], path, len(data), mode, digest))
+        entries.append((path[len(parent):], mode, digest))
+    art.content_hash = content_hash(entries)
+
+
+def _content(store: CollectionStore, art: CatalogArtifact, aid: ArtifactId,
+             files: dict[str, tuple[int, str]], problems: list[str]) -> None:
+    main = aid.relpath + "/SKILL.md" if aid.type is ArtifactType.SKILL else aid.relpath
+    if main not in files:
+        return
+    raw = store.repo.blob(files[main][1])
+    if aid.type in MARKDOWN_TYPES:
+        fm = frontmatter.parse(raw, main)
+        art.metadata = safe_object(fm.data, f"{store.name}:{aid}: frontmatter", problems)
+        art.body = fm.body
+        lic = fm.data.get("license")
+        art.license = lic if isinstance(lic, str) else ""
+    else:
+        art.body = raw.decode("utf-8", errors="replace")
+
+
+def _install(collection: str, manifest_name: str, art: CatalogArtifact, remote: str
+             ) -> dict[str, list[str]]:
+    """How a reader of the catalog gets this artifact, with SkillMeat and with Claude Code."""
+    from skillmeat.services.claude_export import kebab
+
+    name = art.name
+    if remote:
+        skillmeat = [f"skillmeat add {remote} --type {art.type} --name '{art.name.split(':')[-1]}'"]
+    else:
+        skillmeat = []
+    if art.type == "mcp":
+        skillmeat.append(f"skillmeat -C {collection} mcp deploy {name} --scope project")
+    else:
+        skillmeat.append(f"skillmeat -C {collection} deploy {name} --project .")
+    market = kebab(manifest_name) or "skillmeat"
+    plugin = kebab(art.namespace) if art.namespace else market
+    where = remote or "./claude-marketplace"
+    claude = [f"/plugin marketplace add {where}", f"/plugin install {plugin}@{market}"]
+    return {"skillmeat": skillmeat, "claude": claude}
+
+
+def _mcp(collection: str, art: CatalogArtifact, last: dict[str, Any] | None) -> CatalogMcp:
+    out = CatalogMcp(collection, art.name)
+    try:
+        server = McpServer.from_toml(art.name, art.body, f"{collection}:{art.path}")
+    except BadInputError as exc:
+        out.description = f"unreadable definition: {exc}"
+    else:
+        out.description = server.description
+        out.transport = server.transport
+        out.command = server.url if server.url else shlex.join([server.command, *server.args])
+        out.env = sorted({**server.env, **server.headers})
+    if last:
+        latency = last.get("latency_ms")
+        out.health = McpHealth(str(last.get("status", "")), str(last.get("detail", "")),
+                               int(last.get("checked", 0) or 0),
+                               float(latency) if isinstance(latency, int | float) else None,
+                               str(last.get("server_name", "")), str(last.get("server_version", "")),
+                               str(last.get("protocol_version", "")))
+    return out
+
+
+# --- analytics -----------------------------------------------------------------------------------
+
+
+def _analytics(home: Home, cat: Catalog, days: int, now: float) -> Analytics:
+    out = Analytics(days)
+    trends = analytics.trends(home, days, "day", now=now)
+    out.usage = [UsagePoint(t.period, t.invocations + t.deploys) for t in trends]
+    out.top = [TopArtifact(r.artifact, r.invocations + r.deploys, int(r.last or 0))
+               for r in analytics.top(home, days, TOP_LIMIT, now=now)]
+    for coll in cat.collections:
+        ids = [a.id for a in coll.artifacts]
+        for c in analytics.cleanup(home, days, ids, coll.name, now=now):
+            out.cleanup.append(Cleanup(f"{coll.name}:{c.artifact}" if len(cat.collections) > 1
+                                       else c.artifact, c.reason))
+    return out
+
+
+# --- marketplaces --------------------------------------------------------------------------------
+
+
+def _market(home: Home, name: str, now: datetime.datetime) -> CatalogMarket:
+    try:
+        mp = marketplaces.get(home, name)
+    except SkillmeatError as exc:
+        raise BadInputError(str(exc), hint="see `skillmeat marketplace list`") from None
+    out = CatalogMarket(mp.name, mp.kind, mp.source, verified=False)
+    try:
+        broker = marketplaces.broker(home, mp, now)
+        found = broker.listings()
+    except SkillmeatError as exc:
+        out.detail = f"not shown: {exc}"
+        return out
+    out.entries = [MarketEntry(mp.name, mp.kind, x.name, x.version, x.type, x.description,
+                               x.verified, x.status, x.publisher, tuple(x.artifacts)) for x in found]
+    out.verified = bool(found) and all(x.verified for x in found)
+    cached = getattr(broker, "cached_feed", None)
+    if mp.kind in ("feed", "git") and cached is not None and cached.is_file():
+        out.feed = cached.read_bytes()
+    if not found:
+        out.detail = "no listings cached: run `skillmeat marketplace refresh`"
+    elif out.verified:
+        out.detail = "signed feed, verified against your trusted keys"
+    else:
+        out.detail = "not verified: listings are shown as the marketplace states them"
+    return out

@@ -49,9 +49,22 @@ def _signer(home: Home, key_name: str | None, no_sign: bool) -> Any:
     return keys.signing_key(home, key_name, ask_passphrase())
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends a build the way Ctrl-C does: temporary directories are removed and the
+    previous site stays in place."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _build(home: Home, output: Path, opts: dict[str, Any], *, strict: bool = False,
            project: Path | None = None) -> Any:
     from skillmeat.services import catalog
+
+    _stop_on_sigterm()
 
     if opts["no_marketplaces"] and opts["markets"]:
         raise BadInputError("--marketplace and --no-marketplaces contradict each other",

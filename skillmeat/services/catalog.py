@@ -12,6 +12,7 @@ import contextlib
 import datetime
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from skillmeat.model.errors import BadInputError, SkillmeatError
 from skillmeat.model.sshkeys import PrivateKey
@@ -57,8 +59,14 @@ def build(home: Home, out: Path, *, collections: Sequence[str] = (),
           days: int = 30, now: datetime.datetime | None = None) -> BuildResult:
     """Build the catalog into ``out``. ``project``: keep the generated MkDocs project there
     (it must be missing or empty); otherwise it lives in a temporary directory."""
-    out = out.absolute()
+    out = Path(os.path.abspath(out))
     _check_replaceable(out)
+    check_site_url(site_url)
+    if project is not None:
+        project = Path(os.path.abspath(project))
+        if project == out or out in project.parents or project in out.parents:
+            raise BadInputError(f"--project {project} and the output {out} overlap",
+                                hint="keep the MkDocs project outside the site directory")
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     gathered = catalog_data.gather(home, collections=collections, markets=markets, title=title,
@@ -90,7 +98,22 @@ def _lap(since: float) -> float:
     return round(time.perf_counter() - since, 3)
 
 
+def check_site_url(url: str) -> None:
+    """``--site-url``: an http(s) URL, nothing MkDocs or a page could misread."""
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc \
+            or any(c.isspace() or c in "\"'<>`\\" for c in url):
+        raise BadInputError(f"--site-url {url!r} is not a plain http(s) URL",
+                            hint="e.g. --site-url https://team.github.io/catalog/")
+
+
 def _check_replaceable(out: Path) -> None:
+    for parent in out.parents:
+        if parent.exists() and not parent.is_dir():
+            raise BadInputError(f"{parent} is a file, so {out} cannot be made",
+                                hint="pass another --output directory")
     if out.is_symlink() or (out.exists() and not out.is_dir()):
         raise BadInputError(f"{out} exists and is not a directory",
                             hint="pass another --output directory")
@@ -128,12 +151,15 @@ def _swap(staged: Path, out: Path) -> None:
         if out.exists():
             out.rename(old)
         staged.rename(out)
-    except OSError as exc:
+    except BaseException as exc:  # an interrupt between the renames too: the old site goes back
         if old.exists() and not out.exists():
             old.rename(out)
-        raise SkillmeatError(f"cannot put the new catalog in place at {out}: {exc.strerror or exc}",
-                             hint="check the directory's permissions; the old catalog is unchanged"
-                             ) from None
+        if isinstance(exc, OSError):
+            raise SkillmeatError(f"cannot put the new catalog in place at {out}: "
+                                 f"{exc.strerror or exc}",
+                                 hint="check the directory's permissions; the old catalog is "
+                                 "unchanged") from None
+        raise
 
 
 def site_ready(site: Path) -> Path:

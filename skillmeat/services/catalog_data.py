@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import posixpath
+import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from skillmeat.model import frontmatter
 from skillmeat.model.artifact import ArtifactId, ArtifactType, ids_from_paths
@@ -171,11 +173,28 @@ def _commit_signature(refs: RefStore, trust: TrustSet, commit: str) -> tuple[str
 
 
 def _remote(store: CollectionStore) -> str:
+    """The collection's ``origin``, as the catalog may show it: without any user name,
+    password or token (``https://user:TOKEN@host/...``), and only as a URL (no local paths)."""
     try:
-        url = store.repo.repo.remotes["origin"].url
+        url = str(store.repo.repo.remotes["origin"].url or "")
     except (KeyError, ValueError):
         return ""
-    return str(url or "")
+    return public_url(url)
+
+
+def public_url(url: str) -> str:
+    """``url`` without credentials; "" for anything that is not a network git URL."""
+    if any(c.isspace() or c in "\"'<>`;|&$" for c in url):
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme in ("https", "http", "ssh", "git") and parts.hostname:
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        user = "git@" if parts.scheme == "ssh" and parts.username == "git" else ""
+        return urlunsplit((parts.scheme, user + host, parts.path, "", ""))
+    scp = re.fullmatch(r"([A-Za-z0-9._-]+)@([A-Za-z0-9.-]+):([A-Za-z0-9._/~-]+)", url)
+    if scp and scp.group(1) == "git":
+        return url
+    return ""
 
 
 def _files(store: CollectionStore, art: CatalogArtifact, aid: ArtifactId, paths: list[str],
@@ -185,12 +204,24 @@ def _files(store: CollectionStore, art: CatalogArtifact, aid: ArtifactId, paths:
     parent = posixpath.dirname(aid.relpath) + "/"
     entries = []
     for path in sorted(paths):
+        if not _utf8(path):
+            raise BadInputError(f"{store.name}:{path.encode('utf-8', 'surrogateescape')!r}: "
+                                "the file name is not UTF-8, so no web page can name it",
+                                hint="rename it in the collection (git mv) and commit")
         mode, oid = files[path]
         data = store.repo.blob(oid)
         digest = hashlib.sha256(data).hexdigest()
         art.files.append(CatalogFile(path[len(root):], path, len(data), mode, digest))
         entries.append((path[len(parent):], mode, digest))
     art.content_hash = content_hash(entries)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _content(store: CollectionStore, art: CatalogArtifact, aid: ArtifactId,
@@ -205,8 +236,36 @@ def _content(store: CollectionStore, art: CatalogArtifact, aid: ArtifactId,
         art.body = fm.body
         lic = fm.data.get("license")
         art.license = lic if isinstance(lic, str) else ""
+    elif aid.type is ArtifactType.MCP:
+        art.body = redact_mcp(raw.decode("utf-8", errors="replace"))
     else:
         art.body = raw.decode("utf-8", errors="replace")
+
+
+_ONLY_REFERENCES = re.compile(r"^(?:[^$]*\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\})*[^$]*$")
+
+
+def redact_mcp(text: str) -> str:
+    """An MCP definition as the catalog may show it: every ``env`` and ``headers`` value that
+    is not only ``${VAR}`` references is replaced (literals may be secrets: the catalog shows
+    variable names, never values). Unreadable TOML is not shown at all."""
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        doc = tomlkit.parse(text)
+    except TOMLKitError:
+        return "# (definition not shown: it is not valid TOML)\n"
+    for table in ("env", "headers"):
+        values = doc.get(table)
+        if not isinstance(values, dict):
+            continue
+        for key, value in list(values.items()):
+            literal = not isinstance(value, str) or not _ONLY_REFERENCES.match(value) \
+                or "${" not in value
+            if literal:
+                values[key] = "<redacted>"
+    return tomlkit.dumps(doc)
 
 
 def _install(collection: str, manifest_name: str, art: CatalogArtifact, remote: str
@@ -214,15 +273,15 @@ def _install(collection: str, manifest_name: str, art: CatalogArtifact, remote: 
     """How a reader of the catalog gets this artifact, with SkillMeat and with Claude Code."""
     from skillmeat.services.claude_export import kebab
 
-    name = art.name
+    name, q = art.name, shlex.quote
     if remote:
-        skillmeat = [f"skillmeat add {remote} --type {art.type} --name '{art.name.split(':')[-1]}'"]
+        skillmeat = [f"skillmeat add {q(remote)} --type {art.type} --name {q(art.name.split(':')[-1])}"]
     else:
         skillmeat = []
     if art.type == "mcp":
-        skillmeat.append(f"skillmeat -C {collection} mcp deploy {name} --scope project")
+        skillmeat.append(f"skillmeat -C {q(collection)} mcp deploy {q(name)} --scope project")
     else:
-        skillmeat.append(f"skillmeat -C {collection} deploy {name} --project .")
+        skillmeat.append(f"skillmeat -C {q(collection)} deploy {q(name)} --project .")
     market = kebab(manifest_name) or "skillmeat"
     plugin = kebab(art.namespace) if art.namespace else market
     where = remote or "./claude-marketplace"
@@ -272,13 +331,16 @@ def _analytics(home: Home, cat: Catalog, days: int, now: float) -> Analytics:
 
 
 def _market(home: Home, name: str, now: datetime.datetime) -> CatalogMarket:
-    try:
-        mp = marketplaces.get(home, name)
-    except SkillmeatError as exc:
-        raise BadInputError(str(exc), hint="see `skillmeat marketplace list`") from None
+    mp = marketplaces.get(home, name)
     out = CatalogMarket(mp.name, mp.kind, mp.source, verified=False)
     try:
         broker = marketplaces.broker(home, mp, now)
+        cached = getattr(broker, "cached_feed", None)
+        cache_dir = marketplaces.context(home, mp, now).cache
+        if not (cached.is_file() if cached is not None
+                else cache_dir.is_dir() and any(cache_dir.iterdir())):
+            out.detail = "no listings cached: run `skillmeat marketplace refresh`"
+            return out  # the catalog never goes to the network
         found = broker.listings()
     except SkillmeatError as exc:
         out.detail = f"not shown: {exc}"
@@ -286,7 +348,6 @@ def _market(home: Home, name: str, now: datetime.datetime) -> CatalogMarket:
     out.entries = [MarketEntry(mp.name, mp.kind, x.name, x.version, x.type, x.description,
                                x.verified, x.status, x.publisher, tuple(x.artifacts)) for x in found]
     out.verified = bool(found) and all(x.verified for x in found)
-    cached = getattr(broker, "cached_feed", None)
     if mp.kind in ("feed", "git") and cached is not None and cached.is_file():
         out.feed = cached.read_bytes()
     if not found:

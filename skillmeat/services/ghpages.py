@@ -9,13 +9,14 @@ files as they are, ``_``-prefixed and dot directories (``.well-known``) included
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from skillmeat.model.errors import BadInputError, SkillmeatError, SourceError
 from skillmeat.model.sshkeys import PrivateKey
-from skillmeat.store.gitcli import check_arg
+from skillmeat.store.gitcli import check_arg, is_git_url
 from skillmeat.store.sitetree import BLOB, PagesBranch, scan_site
 
 NOJEKYLL = ".nojekyll"
@@ -63,10 +64,12 @@ def deploy(repo_path: Path, site_dir: Path, *, remote: str | None, branch: str =
     rejected push puts the local branch back where it was; a failed one (unreachable
     remote) keeps the new commit, to be pushed later.
     """
+    if branch.startswith("refs/"):
+        raise BadInputError(f"invalid branch name '{branch}'", hint="give a branch name, e.g. gh-pages")
     pages = PagesBranch(repo_path, branch)
     target = remote if remote is not None else ("origin" if push else None)
     if target is not None:
-        check_arg(target, "remote")
+        _check_remote(pages, target)
     scan = scan_site(site_dir)
     if not scan.has_file("index.html"):
         raise BadInputError(f"{site_dir} has no index.html",
@@ -99,13 +102,27 @@ def deploy(repo_path: Path, site_dir: Path, *, remote: str | None, branch: str =
     return _push(pages, result, target, old)
 
 
+def _check_remote(pages: PagesBranch, remote: str) -> None:
+    """A configured remote's name, a git URL or an existing repository path; checked before
+    anything is committed."""
+    if remote.startswith("-") or any(c.isspace() or ord(c) < 32 for c in remote):
+        raise BadInputError(f"invalid remote '{remote}'", hint="give a remote name or a git URL")
+    check_arg(remote, "remote")
+    names = set(pages.repo.remotes.names())
+    if remote in names or is_git_url(remote) or "://" in remote or Path(remote).exists():
+        return
+    raise BadInputError(f"no remote named '{remote}' in {pages.path}",
+                        hint=f"add it (git remote add {remote} URL) or pass a URL; "
+                        f"remotes here: {', '.join(sorted(names)) or 'none'}")
+
+
 def _push(pages: PagesBranch, result: DeployResult, remote: str, old: str | None) -> DeployResult:
     branch = result.branch
     try:
         outcome = pages.push(remote)
     except SourceError as exc:
         kept = (f"the local branch {branch} is at {result.commit[:12]}; push it later with "
-                f"git push {remote} {branch}")
+                f"git push {shlex.quote(remote)} {branch}")
         raise SkillmeatError(f"push of {branch} to {remote} failed: {exc.detail}; {kept}") from None
     if outcome.ok:
         return dataclasses.replace(result, pushed=True, push_summary=outcome.summary)

@@ -151,7 +151,7 @@ def test_rebuild_replaces_the_site_and_refuses_a_foreign_directory(tmp_path: Pat
     assert missing.code != 0 and "no collection named 'nope'" in missing.err
     assert (site / "index.html").is_file()  # the previous build is untouched
     unknown = skillmeat("web", "build", "-o", str(site), "--marketplace", "nope")
-    assert unknown.code == 2 and "nope" in unknown.err and "Traceback" not in unknown.err
+    assert unknown.code == 1 and unknown.err.count("hint") == 1 and "no marketplace 'nope'" in unknown.err
 
 
 @contextlib.contextmanager
@@ -242,3 +242,130 @@ def test_deploy_gh_pages_pushes_the_site(tmp_path: Path) -> None:
     again = ok("web", "deploy", "--gh-pages", "--site", str(site)).out
     assert "unchanged" in again.lower()
     shutil.rmtree(clone)
+
+
+# --- hostile or odd input (from the adversarial review) --------------------------------------------
+
+
+def _collection_dir(name: str = "team") -> Path:
+    return Path(os.environ["SKILLMEAT_HOME"]) / "collections" / name
+
+
+def _commit_all(name: str = "team") -> None:
+    git("add", "-A", cwd=_collection_dir(name))
+    git("commit", "-q", "-m", "edit", cwd=_collection_dir(name))
+
+
+def _site_bytes(site: Path) -> bytes:
+    return b"\n".join(p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file())
+
+
+def test_origin_credentials_and_literal_mcp_values_are_never_published(tmp_path: Path) -> None:
+    ok("collection", "create", "team")
+    ok("add", str(EXAMPLES / "skills"), "--all")
+    (_collection_dir() / "mcp").mkdir()
+    (_collection_dir() / "mcp/api.toml").write_text(
+        'command = "npx"\n[env]\nAPI_KEY = "sk-LITERALSECRET"\nTOKEN = "${TOKEN}"\n'
+        '[headers]\nAuthorization = "Bearer HEADERSECRET"\n')
+    _commit_all()
+    git("remote", "add", "origin", "https://ada:ghp_TOKENSECRET@github.com/org/team.git",
+        cwd=_collection_dir())
+    site = tmp_path / "site"
+    ok("web", "build", "-o", str(site), "--no-sign")
+    everything = _site_bytes(site)
+    for secret in (b"ghp_TOKENSECRET", b"ada:", b"sk-LITERALSECRET", b"HEADERSECRET"):
+        assert secret not in everything, secret
+    page = (site / "artifacts/team/mcp/api.html").read_text()
+    assert "API_KEY" in page and "${TOKEN}" in page and "&lt;redacted&gt;" in page
+    doc = json.loads((site / "api/artifacts/skill/pdf-summary.json").read_text())
+    assert doc["install"]["skillmeat"][0] == (
+        "skillmeat add https://github.com/org/team.git --type skill --name pdf-summary")
+
+
+def test_uncached_marketplace_is_not_fetched(team: Path, tmp_path: Path) -> None:
+    import functools
+    import http.server
+    import threading
+
+    requests: list[str] = []
+
+    class Log(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    handler = functools.partial(Log, directory=str(tmp_path / "market"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        ok("marketplace", "add", "net", f"http://127.0.0.1:{server.server_address[1]}/feed.json",
+           "--type", "feed")
+        ok("marketplace", "refresh", "net")
+        assert requests
+        shutil.rmtree(Path(os.environ["SKILLMEAT_HOME"]) / "cache/marketplaces/net")
+        requests.clear()
+        ok("web", "build", "-o", str(tmp_path / "site"))
+        assert requests == []  # the catalog shows what is cached; it never fetches
+        page = (tmp_path / "site/marketplace.html").read_text()
+        assert "no listings cached" in page and "signed feed, verified" in page  # local: cached
+        assert not (Path(os.environ["SKILLMEAT_HOME"]) / "cache/marketplaces/net").exists()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_odd_output_project_and_site_url_are_refused_in_one_line(tmp_path: Path) -> None:
+    ok("collection", "create", "team")
+    ok("add", str(EXAMPLES / "skills"), "--all")
+    (tmp_path / "afile").write_text("x")
+    cases = [
+        (["-o", str(tmp_path / "afile/sub")], "is a file"),
+        (["-o", str(tmp_path / "s"), "--project", str(tmp_path / "s/p")], "overlap"),
+        (["-o", str(tmp_path / "s"), "--project", str(tmp_path / "s")], "overlap"),
+        (["-o", str(tmp_path / "s"), "--site-url", 'https://x.example/"><b>'], "not a plain http(s) URL"),
+        (["-o", str(tmp_path / "s"), "--site-url", "javascript:alert(1)"], "not a plain http(s) URL"),
+    ]
+    for args, message in cases:
+        result = skillmeat("web", "build", *args)
+        assert result.code == 2 and message in result.err and result.err.count("\n") == 1, (args, result)
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_file_name_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    ok("collection", "create", "team")
+    ok("add", str(EXAMPLES / "skills"), "--all")
+    bad = os.fsencode(_collection_dir() / "skills/pdf-summary") + b"/f\xffx.txt"
+    with open(bad, "wb") as fh:
+        fh.write(b"x")
+    _commit_all()
+    result = skillmeat("web", "build", "-o", str(tmp_path / "s"))
+    assert result.code == 2 and result.err.count("\n") == 1 and "not UTF-8" in result.err
+    assert not (tmp_path / "s").exists()
+
+
+def test_an_interrupt_between_the_renames_puts_the_old_site_back(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from skillmeat.services import catalog
+
+    out, staged = tmp_path / "site", tmp_path / "stage/site"
+    out.mkdir()
+    (out / "index.html").write_text("old")
+    staged.mkdir(parents=True)
+    (staged / "index.html").write_text("new")
+    real = Path.rename
+    calls = []
+
+    def rename(self: Path, target: Path) -> Path:
+        calls.append(self)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(KeyboardInterrupt):
+        catalog._swap(staged, out)
+    assert (out / "index.html").read_text() == "old"

@@ -152,8 +152,13 @@ def test_unreachable_remote_keeps_the_local_commit(collection: CollectionStore, 
     assert text.startswith(f"push of gh-pages to {missing} failed: ")
     assert text.endswith(f"the local branch gh-pages is at {tip[:12]}; push it later with "
                          f"git push {missing} gh-pages")
-    with pytest.raises(SkillmeatError, match="'origin' does not appear to be a git repository"):
+    with pytest.raises(SkillmeatError, match="no remote named 'origin'"):
         deploy(collection.path, site, remote=None, message="two")  # no origin configured
+    assert git("rev-parse", REF, cwd=collection.path).strip() == tip  # refused before committing
+    with pytest.raises(SkillmeatError, match="invalid remote"):
+        deploy(collection.path, site, remote="--upload-pack=touch x", message="three")
+    with pytest.raises(SkillmeatError, match="invalid branch name"):
+        deploy(collection.path, site, remote=None, branch="refs/heads/x", push=False, message="four")
 
 
 def test_remote_name_and_remote_tracking_parent(collection: CollectionStore, tmp_path: Path) -> None:
@@ -221,7 +226,7 @@ def test_bad_sites_are_refused_in_one_line(collection: CollectionStore, tmp_path
     (site / "pipe").unlink()
     with pytest.raises(BadInputError, match="invalid branch name"):
         deploy(collection.path, site, remote=None, branch="a..b", push=False, message="m")
-    with pytest.raises(SkillmeatError, match="would be read as a git option"):
+    with pytest.raises(BadInputError, match="invalid remote"):
         deploy(collection.path, site, remote="--upload-pack=evil", message="m")
     assert git("branch", "--list", "gh-pages", cwd=collection.path) == ""
 

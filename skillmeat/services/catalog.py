@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
+import html
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from skillmeat.model.catalog import Catalog
 from skillmeat.model.errors import BadInputError, SkillmeatError
 from skillmeat.model.sshkeys import PrivateKey
 from skillmeat.services import catalog_api, catalog_data, catalog_pages
@@ -78,10 +81,11 @@ def build(home: Home, out: Path, *, collections: Sequence[str] = (),
     lock = home.paths.state / "locks" / f"web-{hashlib.sha256(str(out).encode()).hexdigest()[:16]}"
     with process_lock(lock, timeout=600), _project_dir(project) as proj, _staging(out) as staged:
         t = time.perf_counter()
-        pages = catalog_pages.write_project(cat, proj)
+        pages = catalog_pages.write_project(cat, proj, catalog_pages.render_contents(cat))
         seconds["pages"] = _lap(t)
         t = time.perf_counter()
         warnings = mkdocs_site.build(proj / "mkdocs.yml", staged, strict=strict)
+        mkdocs_site.add_search_entries(staged, search_entries(cat))
         seconds["mkdocs"] = _lap(t)
         t = time.perf_counter()
         api = catalog_api.write_api(cat, staged, gathered.read_file, signer)
@@ -92,6 +96,26 @@ def build(home: Home, out: Path, *, collections: Sequence[str] = (),
     return BuildResult(out, len(cat.collections), len(cat.artifacts()), pages, len(cat.markets),
                        len(cat.mcp), api.feed_signed, api.signer, warnings, gathered.problems,
                        seconds)
+
+
+SEARCH_BODY = 600  # characters of an artifact's content that search sees
+
+
+def search_entries(cat: Catalog) -> list[dict[str, str]]:
+    """What search finds for each artifact page (those pages are left out of Material's own
+    indexing, which would parse their HTML again): name, id, description, tags, and the
+    start of the content, as escaped text."""
+    out = []
+    for a in cat.artifacts():
+        body = " ".join(_MARKUP.sub(" ", a.body[:SEARCH_BODY * 2]).split())[:SEARCH_BODY]
+        text = " ".join(filter(None, [f"{a.type} {a.id} in {a.collection}.", a.description,
+                                      " ".join(a.tags), body]))
+        out.append({"location": a.page()[:-3] + ".html", "title": a.name,
+                    "text": html.escape(text, quote=False)})
+    return out
+
+
+_MARKUP = re.compile(r"[#*_`>|\[\]()<>~=-]+")
 
 
 def _lap(since: float) -> float:

@@ -59,19 +59,13 @@ class Gathered:
     catalog: Catalog
     stores: dict[str, CollectionStore] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # one line each: shown, not fatal
+    # (collection, repo path) -> blob id, as gathered: later reads see the same commit
+    blobs: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def read_file(self, artifact: CatalogArtifact, file: CatalogFile) -> bytes:
-        """A file's bytes as committed (what the catalog describes)."""
-        return self.stores[artifact.collection].repo.blob(_oid(self, artifact, file))
-
-
-def _oid(g: Gathered, artifact: CatalogArtifact, file: CatalogFile) -> str:
-    store = g.stores[artifact.collection]
-    found = store.repo.subtree_ids("HEAD", [file.repo_path])
-    if file.repo_path not in found:
-        raise BadInputError(f"{artifact.collection}:{file.repo_path} is no longer committed",
-                            hint="build the catalog again")
-    return found[file.repo_path]
+        """A file's bytes as committed in the commit the catalog describes."""
+        oid = self.blobs[(artifact.collection, file.repo_path)]
+        return self.stores[artifact.collection].repo.blob(oid)
 
 
 def gather(home: Home, *, collections: Sequence[str] = (), markets: Sequence[str] | None = None,
@@ -87,7 +81,7 @@ def gather(home: Home, *, collections: Sequence[str] = (), markets: Sequence[str
     cat = Catalog(title or _title(names), format_time(now), site_url=site_url)
     g = Gathered(cat, stores)
     for store in stores.values():
-        coll, mcps = _collection(home, store, health, g.problems)
+        coll, mcps = _collection(home, store, health, g.problems, g.blobs)
         cat.collections.append(coll)
         cat.mcp += mcps
     cat.analytics = _analytics(home, cat, days, now.timestamp())
@@ -105,7 +99,8 @@ def _title(names: list[str]) -> str:
 
 
 def _collection(home: Home, store: CollectionStore, health: dict[str, dict[str, Any]],
-                problems: list[str]) -> tuple[CatalogCollection, list[CatalogMcp]]:
+                problems: list[str], blobs: dict[tuple[str, str], str]
+                ) -> tuple[CatalogCollection, list[CatalogMcp]]:
     manifest = store.manifest()
     coll = CatalogCollection(store.name, manifest.description, manifest.version, manifest.license,
                              list(manifest.maintainers))
@@ -126,6 +121,7 @@ def _collection(home: Home, store: CollectionStore, health: dict[str, dict[str, 
     coll.changes = [Change(c.id, c.summary, c.author, c.time)
                     for c in store.repo.log(limit=RECENT_CHANGES)]
     files = store.repo.files_at(head)
+    blobs.update(((store.name, p), oid) for p, (_, oid) in files.items())
     groups = ids_from_paths(sorted(files))
     owners = {p: str(aid) for aid, paths in groups.items() for p in paths}
     changed = store.repo.last_changes(owners)

@@ -38,13 +38,16 @@ remote); when it is empty, the commands that need no remote are shown.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import functools
 import html
 import importlib.resources
+import multiprocessing as mp
+import os
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -228,8 +231,11 @@ def _render(name: str, **values: Any) -> str:
 # --- the project ---------------------------------------------------------------------------------
 
 
-def write_project(catalog: Catalog, project: Path) -> int:
-    """Write the MkDocs project for ``catalog`` into ``project``; the number of pages written."""
+def write_project(catalog: Catalog, project: Path,
+                  contents: Mapping[tuple[str, str], str] | None = None) -> int:
+    """Write the MkDocs project for ``catalog`` into ``project``; the number of pages written.
+    ``contents``: artifacts' rendered content by (collection, id), when already rendered
+    (see ``render_contents``)."""
     docs = project / "docs"
     docs.mkdir(parents=True, exist_ok=True)
     config = _config_environment().get_template("mkdocs.yml.j2")
@@ -259,7 +265,9 @@ def write_project(catalog: Catalog, project: Path) -> int:
         write(coll.page(), _render("collection.md.j2", c=coll, page=coll.page(),
                                    groups=by_type(coll.artifacts)))
         for a in coll.artifacts:
-            write(a.page(), artifact.render(a=a, c=coll, page=a.page(), content=content_html(a),
+            content = contents.get((a.collection, a.id)) if contents else None
+            write(a.page(), artifact.render(a=a, c=coll, page=a.page(),
+                                            content=content if content is not None else content_html(a),
                                             install=install_commands(a, coll)))
     write("mcp.md", _render("mcp.md.j2", catalog=catalog, groups=_group_mcp(catalog),
                             mcp_pages=mcp_pages))
@@ -362,3 +370,19 @@ def _copy_tree(src: Traversable, dest: Path) -> None:
             _copy_tree(item, dest / item.name)
         else:
             (dest / item.name).write_bytes(item.read_bytes())
+
+
+PARALLEL_FROM = 500  # artifacts: below this, one process renders faster than a pool starts
+
+
+def render_contents(catalog: Catalog) -> dict[tuple[str, str], str]:
+    """Every artifact's content rendered (``content_html``), on all cores for big catalogs:
+    Markdown rendering is most of the page-writing time."""
+    arts = catalog.artifacts()
+    workers = min(os.cpu_count() or 1, 8)
+    if len(arts) < PARALLEL_FROM or workers < 2 or "fork" not in mp.get_all_start_methods():
+        return {(a.collection, a.id): content_html(a) for a in arts}
+    chunk = max(50, len(arts) // (workers * 4))
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+        rendered = list(pool.map(content_html, arts, chunksize=chunk))
+    return {(a.collection, a.id): html for a, html in zip(arts, rendered, strict=True)}

@@ -188,3 +188,27 @@ def _mkdocs_logs(records: list[logging.LogRecord] | None) -> Iterator[None]:
         logger.removeHandler(handler)
         logger.propagate = propagate
         logger.setLevel(level)
+
+
+def add_search_entries(site_dir: Path, entries: list[dict[str, str]]) -> None:
+    """Add entries (``location``, ``title``, ``text`` as HTML-escaped text) to the built
+    site's search index, in both forms Material reads: ``search_index.json`` (over http) and
+    the ``offline`` plugin's ``search_index.js`` (from file://).
+
+    Pages excluded from Material's indexing (``search: exclude``) are indexed this way from
+    data already at hand, instead of parsing their rendered HTML again (which is most of a
+    large catalog's build time)."""
+    import json
+
+    path = site_dir / "search" / "search_index.json"
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SkillmeatError(f"cannot read the search index {path}: {exc}",
+                             hint="is the search plugin enabled in mkdocs.yml?") from None
+    index["docs"].extend(entries)
+    data = json.dumps(index, ensure_ascii=False, separators=(",", ":"))
+    path.write_text(data, encoding="utf-8")
+    script = path.with_name("search_index.js")
+    if script.exists():
+        script.write_text(f"var __index = {data}", encoding="utf-8")

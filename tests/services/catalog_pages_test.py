@@ -203,7 +203,7 @@ def test_write_project_layout(tmp_path: Path) -> None:
     assert "(../artifacts/team/command/tools/review.md)" in coll
     art = (docs / "artifacts/team/command/tools/review.md").read_text()
     assert "(../../../../collections/team.md)" in art
-    assert art.startswith("# tools:review\n")
+    assert art.startswith("---\nsearch:\n  exclude: true\n---\n\n# tools:review\n")  # search: see web build
     # the table rows of hostile values keep their column count
     row = next(line for line in coll.splitlines() if "evil.md" in line)
     assert len(re.findall(r"(?<!\\)\|", row)) == 5

@@ -43,6 +43,7 @@ import datetime
 import functools
 import html
 import importlib.resources
+import json
 import multiprocessing as mp
 import os
 import posixpath
@@ -257,6 +258,18 @@ def write_project(catalog: Catalog, project: Path,
         path.write_text(text, encoding="utf-8")
         pages += 1
 
+    hook = importlib.resources.files("skillmeat") / "templates" / "catalog" / "hooks.py"
+    (project / "hooks.py").write_bytes(hook.read_bytes())
+
+    def write_content(page: str, parts: list[str]) -> None:
+        """An artifact page's HTML parts, beside the docs (the hook puts them into the page)."""
+        path = project / "content" / (page[: -len(".md")] + ".json")
+        text = json.dumps(parts, ensure_ascii=False)
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        path.write_text(text, encoding="utf-8")
+
     mcp_pages = {(a.collection, a.name): a.page() for a in catalog.artifacts() if a.type == "mcp"}
     artifact = environment().get_template("artifact.md.j2")
     write("index.md", _render("index.md.j2", catalog=catalog, recent=recent_changes(catalog.collections),
@@ -266,9 +279,9 @@ def write_project(catalog: Catalog, project: Path,
                                    groups=by_type(coll.artifacts)))
         for a in coll.artifacts:
             content = contents.get((a.collection, a.id)) if contents else None
-            write(a.page(), artifact.render(a=a, c=coll, page=a.page(),
-                                            content=content if content is not None else content_html(a),
-                                            install=install_commands(a, coll)))
+            write_content(a.page(), artifact_parts(
+                a, coll, content if content is not None else content_html(a)))
+            write(a.page(), artifact.render(a=a))
     write("mcp.md", _render("mcp.md.j2", catalog=catalog, groups=_group_mcp(catalog),
                             mcp_pages=mcp_pages))
     analytics = catalog.analytics
@@ -279,6 +292,51 @@ def write_project(catalog: Catalog, project: Path,
                                   top_svg=top_svg))
     write("marketplace.md", _render("marketplace.md.j2", catalog=catalog))
     return pages
+
+
+@functools.cache
+def _html_environment() -> jinja2.Environment:
+    """Artifact page sections are HTML: autoescaped, with HTML-producing helpers."""
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FunctionLoader(_template_source), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(one_line=one_line, when=when, size=size, mode=mode, short=short)
+    env.globals.update(type_title=type_title, html_badge=_html_badge, link=_html_link)
+    return env
+
+
+def _html_badge(status: object) -> Any:
+    from markupsafe import Markup
+
+    s = one_line(status) or "unknown"
+    kind = _CLASS_PART.sub("-", s.lower()).strip("-") or "unknown"
+    return Markup('<span class="sm-badge sm-badge--{}">{}</span>').format(kind, s)
+
+
+def _html_link(value: object) -> Any:
+    from markupsafe import Markup
+
+    text = one_line(value)
+    if _HTTP.match(text):
+        return Markup('<a href="{0}">{0}</a>').format(text)
+    return Markup("<code>{}</code>").format(text)
+
+
+def artifact_parts(a: CatalogArtifact, c: CatalogCollection, content: str) -> list[str]:
+    """The HTML sections of an artifact's page: about, install, files, content."""
+    from markupsafe import Markup
+
+    page = a.page()
+    html_text = _html_environment().get_template("artifact.html.j2").render(
+        a=a, c=c, content=Markup(content), install=install_commands(a, c),
+        collection_url=_built(rel(c.page(), page)), api_url=rel(a.api_path(), page))
+    return html_text.split("<!--PART-->")
+
+
+def _built(link: str) -> str:
+    """A relative link to a Markdown page, as the link to the page MkDocs builds from it."""
+    return link[: -len(".md")] + ".html" if link.endswith(".md") else link
 
 
 def content_html(a: CatalogArtifact) -> str:

@@ -54,4 +54,5 @@ def write_project(root: Path, *, pages: dict[str, str] | None = None, config: st
         (docs / page).write_text(text, encoding="utf-8")
     path = root / "mkdocs.yml"
     path.write_text(render_config() if config is None else config, encoding="utf-8")
+    shutil.copy(ASSETS.parent.parent / "templates/catalog/hooks.py", root / "hooks.py")
     return path

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -202,8 +203,12 @@ def test_write_project_layout(tmp_path: Path) -> None:
     coll = (docs / "collections" / "team.md").read_text()
     assert "(../artifacts/team/command/tools/review.md)" in coll
     art = (docs / "artifacts/team/command/tools/review.md").read_text()
-    assert "(../../../../collections/team.md)" in art
-    assert art.startswith("---\nsearch:\n  exclude: true\n---\n\n# tools:review\n")  # search: see web build
+    assert art.startswith("---\nsearch:\n  exclude: true\n")  # search: see web build
+    assert "\n# tools:review\n" in art
+    # the sections are HTML beside the docs, put into the page by the project's hook
+    parts = json.loads((tmp_path / "content/artifacts/team/command/tools/review.json").read_text())
+    assert len(parts) == 4 and 'href="../../../../collections/team.html"' in parts[0]
+    assert all(SCRIPT not in part for part in parts)
     # the table rows of hostile values keep their column count
     row = next(line for line in coll.splitlines() if "evil.md" in line)
     assert len(re.findall(r"(?<!\\)\|", row)) == 5

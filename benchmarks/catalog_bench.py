@@ -18,7 +18,8 @@ frontmatter) with ``skillmeat add TREE --all``; none of that is timed. Then, int
 
 Target: SkillMeat's median within 1.3x of the baseline's. Peak RSS per child (``os.wait4``;
 children are started by ``sharing_bench``'s small launcher). ``--profile``: a cProfile of one
-in-process ``catalog.build`` at the largest size (top 25 cumulative, top 15 own time).
+in-process ``catalog.build`` at the largest size (top 25 cumulative, top 15 own time; the whole
+profile is saved beside the JSON results, ``.prof``).
 Isolation is ``run.py``'s ``Sandbox``. See benchmarks/README.md.
 """
 
@@ -48,7 +49,6 @@ from run import BenchError, Run, Sandbox, check  # noqa: E402
 from sharing_bench import Launcher  # noqa: E402  (the small process that starts the children)
 
 RESULTS = HERE / "results" / "catalog-latest.json"
-PROFILE_OUT = HERE / "results" / "catalog-profile.prof"
 TARGET = 1.3
 DEFAULT_SIZES = (100, 1_000, 10_000)
 COLLECTION = "bench"
@@ -306,12 +306,12 @@ class CatalogBench:
 
     # -- --profile
 
-    def run_profile(self, size: int) -> None:
+    def run_profile(self, size: int, prof: Path) -> None:
         env = self.env_for(size)
         out = self.sb.work / self.sb.fresh_name(f"profile-site-{size}")
-        PROFILE_OUT.parent.mkdir(parents=True, exist_ok=True)
+        prof.parent.mkdir(parents=True, exist_ok=True)
         self.log(f"profile: one in-process catalog.build of {size:,} artifacts under cProfile")
-        r = self.run([self.python, "-c", PROFILE_CHILD, out, PROFILE_OUT], env)
+        r = self.run([self.python, "-c", PROFILE_CHILD, out, prof.absolute()], env)
         try:
             data = json.loads(r.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -320,7 +320,7 @@ class CatalogBench:
         shutil.rmtree(out, ignore_errors=True)
         self.profile = {"size": size, "wall_s": data["wall"], "maxrss_kb": r.maxrss_kb,
                         "seconds": data["result"]["seconds"], "stats": data["stats"],
-                        "pstats": str(PROFILE_OUT)}
+                        "pstats": str(prof)}
 
 
 # --------------------------------------------------------------------------- report
@@ -425,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
                     bench.log("profile: skipped (the largest size failed)")
                 else:
                     try:
-                        bench.run_profile(largest.size)
+                        bench.run_profile(largest.size, args.json.with_suffix(".prof"))
                     except BenchError as exc:
                         bench.profile = {"error": str(exc)}
                         bench.log(f"profile: ERROR {exc}")

@@ -15,6 +15,15 @@ SCHEMA_DIR = "api/schemas"
 AGENT_SKILLS_DIR = ".well-known/agent-skills"
 CATALOG_FEED_FORMAT = "skillmeat-catalog-feed/1"
 CATALOG_FEED_NAMESPACE = "skillmeat-catalog"
+# MkDocs builds README.md as its directory's index.md (and drops it when index.md is there
+# too), so a page named README or index, in any case, gets a leading '_'. Artifact and
+# collection names never start with '_', so the new name is nobody else's.
+_INDEX_NAMES = frozenset({"readme", "index"})
+
+
+def page_name(name: str) -> str:
+    """A page's file name (without ``.md``) for an artifact or collection named ``name``."""
+    return "_" + name if name.casefold() in _INDEX_NAMES else name
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,9 @@ class CatalogArtifact:
 
     def page(self) -> str:
         """This artifact's page, relative to the MkDocs docs dir."""
-        return f"artifacts/{self.collection}/{self.type}/{self.slug}.md"
+        folder, _, base = self.slug.rpartition("/")
+        slug = f"{folder}/{page_name(base)}" if folder else page_name(base)
+        return f"artifacts/{self.collection}/{self.type}/{slug}.md"
 
     def api_path(self) -> str:
         """This artifact's JSON document, relative to the site root."""
@@ -95,7 +106,7 @@ class CatalogCollection:
         return out
 
     def page(self) -> str:
-        return f"collections/{self.name}.md"
+        return f"collections/{page_name(self.name)}.md"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from skillmeat.model.catalog import Catalog
 from skillmeat.model.errors import BadInputError, SkillmeatError
 from skillmeat.model.sshkeys import PrivateKey
 from skillmeat.services import catalog_api, catalog_data, catalog_pages
+from skillmeat.services.catalog_pages import one_line
 from skillmeat.store import mkdocs_site, static_server
 from skillmeat.store.files import process_lock
 from skillmeat.store.home import Home
@@ -94,7 +95,8 @@ def build(home: Home, out: Path, *, collections: Sequence[str] = (),
         _swap(staged, out)
     seconds["total"] = _lap(started)
     return BuildResult(out, len(cat.collections), len(cat.artifacts()), pages, len(cat.markets),
-                       len(cat.mcp), api.feed_signed, api.signer, warnings, gathered.problems,
+                       len(cat.mcp), api.feed_signed, api.signer, warnings,
+                       gathered.problems + api.notes,
                        seconds)
 
 
@@ -102,14 +104,18 @@ SEARCH_BODY = 600  # characters of an artifact's content that search sees
 
 
 def search_entries(cat: Catalog) -> list[dict[str, str]]:
-    """What search finds for each artifact page (those pages are left out of Material's own
-    indexing, which would parse their HTML again): name, id, description, tags, and the
-    start of the content, as escaped text."""
+    """What search finds for each collection and artifact page (those pages are left out of
+    Material's own indexing, which would parse their HTML again): name, id, description,
+    tags, and the start of the content, as escaped text."""
     out = []
+    for c in cat.collections:
+        text = one_line(f"Collection {c.name}. {c.description} {len(c.artifacts)} artifacts.")
+        out.append({"location": c.page()[:-3] + ".html", "title": c.name,
+                    "text": html.escape(text, quote=False)})
     for a in cat.artifacts():
         body = " ".join(_MARKUP.sub(" ", a.body[:SEARCH_BODY * 2]).split())[:SEARCH_BODY]
-        text = " ".join(filter(None, [f"{a.type} {a.id} in {a.collection}.", a.description,
-                                      " ".join(a.tags), body]))
+        text = one_line(" ".join(filter(None, [f"{a.type} {a.id} in {a.collection}.", a.description,
+                                               " ".join(a.tags), body])))
         out.append({"location": a.page()[:-3] + ".html", "title": a.name,
                     "text": html.escape(text, quote=False)})
     return out

@@ -8,7 +8,8 @@ Under the built site directory::
     api/feeds/<market>.json                  each marketplace's signed feed, verbatim
     api/schemas/{index,artifact,feed,agent-skills}.schema.json
     .well-known/agent-skills/index.json      the Agent Skills discovery index (v0.2.0 shape)
-    .well-known/agent-skills/<slug>/<path>   every skill's files, served as committed
+    .well-known/agent-skills/<slug>/<path>   every skill's files, served as committed, except
+                                             those a browser would run (ACTIVE_EXTENSIONS)
 
 One document per artifact id: when the same id is in several collections, the FIRST
 collection in catalog order owns ``api/artifacts/<type>/<slug>.json`` (and, for a skill, its
@@ -65,6 +66,25 @@ MAX_DEPTH = 32
 MAX_NODES = 20_000
 _CONTROL = frozenset(chr(c) for c in (*range(0x20), 0x7F))
 _SHA256_HEX = frozenset("0123456789abcdef")
+# A skill's files are served on the catalog's own origin, typed by their extension (GitHub
+# Pages, ``web start``). These extensions are mapped (mime-db, nginx, /etc/mime.types) to types
+# a browser opens as an active document, able to run scripts on that origin: HTML, XHTML, SVG,
+# XML and every ``+xml`` type, XSLT, MIME messages (MHTML), plus legacy HTA, HTC, XBL and SWF.
+# Some look inert and are not: ``.rs`` is application/rls-services+xml there, ``.pkg`` and
+# ``.dist`` Apple installer XML. Files with these extensions, or any extension ending in
+# ``xml``, compared case-insensitively, are never served.
+_ACTIVE = """
+    htm html shtm shtml xht xhtm xhtml xhvml hta htc mht mhtml eml mail art nws u8dsn u8hdr u8mdn
+    u8msg bmed vpm svg svgz xml xsl xslt xsd xbl xul swf rdf rss atom atomcat atomdeleted atomsrv
+    atomsvc mml smi smil sml 1km apxml atxml bmml ccmp ccxml cdfx cdxml cellml cl clue cpl csl dae
+    davmount dd2 ddf dist distz dwd emma emotionml es3 et3 fdt fo gml gpx grxml gsheet hal held ink
+    inkml irp its kml lasxml lbe lgr link66 lostsyncxml lostxml mads maei meta4 mets mods moml mpd
+    mpkg mrcx musd mxl mxml obgx odd opf osm pkg provx pskcxml rapd relo rfcxml rif rl rld rs rsat
+    rsheet rusd s1h scl sdkd sdkm senmlx sensmlx shf sls sru srx ssml stml stpx swidtag td tei
+    teicorpus tfi ttml uis uo uoml uvt uvvt vxml wadl wbs wif wsdl wspolicy x3d x3dz xav xca xcs xdf
+    xdm xdp xdssc xel xer xlf xliff xmls xns xop xpdl xsf xsm xspf xvm xvml yin zaz zmm
+    """
+ACTIVE_EXTENSIONS = frozenset(_ACTIVE.split())
 
 
 @dataclass
@@ -90,7 +110,7 @@ def write_api(catalog: Catalog, site: Path, read_file: ReadFile, signer: Private
     for art, names in owners.values():
         out.write(art.api_path(), _dump(_artifact_doc(art, names, result.notes)))
         result.artifacts += 1
-    skills = [_serve_skill(out, art, slug, read_file) for art, slug in served]
+    skills = [_serve_skill(out, art, slug, read_file, result.notes) for art, slug in served]
     out.write(f"{AGENT_SKILLS_DIR}/index.json", _dump(
         {"$schema": schemas.AGENT_SKILLS_SCHEMA_URL, "skills": skills}))
     result.skills = len(skills)
@@ -337,10 +357,24 @@ def skill_dir_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:64].strip("-") or "skill"
 
 
-def _serve_skill(out: _Writer, art: CatalogArtifact, slug: str, read_file: ReadFile) -> dict[str, Any]:
+def runs_in_browser(path: str) -> bool:
+    """Whether a browser would open ``path`` as an active document (see ACTIVE_EXTENSIONS;
+    a bare ``.html`` counts too, as servers see it)."""
+    base = path.rpartition("/")[2]
+    ext = base.rpartition(".")[2].casefold() if "." in base else ""
+    return ext in ACTIVE_EXTENSIONS or ext.endswith("xml")
+
+
+def _serve_skill(out: _Writer, art: CatalogArtifact, slug: str, read_file: ReadFile,
+                 notes: list[str]) -> dict[str, Any]:
+    """Write the skill's files under its directory, except those a browser would run (they
+    would be active content on the catalog's origin): left out of ``files``, with a note."""
     files = sorted(art.files, key=lambda f: (f.path != SKILL_MD, f.path))
+    held = [f.path for f in files if runs_in_browser(f.path)]  # never SKILL.md
     entries = []
     for f in files:
+        if runs_in_browser(f.path):
+            continue
         data = read_file(art, f)
         hexdigest = hashlib.sha256(data).hexdigest()
         if hexdigest != f.sha256:
@@ -350,6 +384,11 @@ def _serve_skill(out: _Writer, art: CatalogArtifact, slug: str, read_file: ReadF
         out.write(f"{AGENT_SKILLS_DIR}/{slug}/{f.path}", data)
         entries.append({"path": f.path, "url": quote(f"{slug}/{f.path}"),
                         "digest": f"sha256:{hexdigest}", "size": len(data)})
+    if held:
+        shown = ", ".join(_clip(p) for p in held[:3]) + (f" and {len(held) - 3} more" if len(held) > 3
+                                                         else "")
+        notes.append(f"{art.id}: {shown} not served under {AGENT_SKILLS_DIR}/{slug}/ (a browser "
+                     "would run it); get the whole skill with skillmeat")
     description = " ".join(art.description.split())[:1024] or f"The {art.name} skill."
     return {"name": slug, "id": art.id, "type": "skill-md", "description": description,
             "url": entries[0]["url"], "digest": entries[0]["digest"], "files": entries}

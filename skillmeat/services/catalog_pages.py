@@ -21,6 +21,10 @@ make it inert in Markdown *and* HTML (the page may hold a table row, a heading o
 ``pre``    a raw HTML ``<pre><code>`` block (commands, TOML bodies), HTML-escaped.
 ``url``    an http(s) URL as a raw ``<a>`` (never checked by MkDocs), anything else as ``code``.
 ``rel``    the relative URL from one page to another, percent-encoded.
+``yaml``   a YAML double-quoted scalar, for ``mkdocs.yml`` (not ``tojson``: see ``yaml_str``).
+
+``one_line`` (behind every filter but ``pre``, which does the same) drops bidi controls and
+zero-width spaces: text shown on a page cannot reorder itself.
 
 Artifact bodies are untrusted Markdown: ``catalog_markdown.render`` turns them into safe
 HTML, embedded as a raw ``<div class="sm-content">`` block (TOML bodies of hooks and MCP
@@ -72,6 +76,15 @@ DESCRIPTION_CHARS = 160
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 _SPACES = re.compile(r"\s+")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Shown text never holds characters that reorder or hide what is around them: bidi
+# embeddings, overrides, isolates and marks (an "abc\u202egnp.exe" description would read
+# "abcexe.png"), zero-width spaces and BOMs, and lone surrogates (not text; UTF-8 refuses
+# them). ZWJ and ZWNJ stay: emoji sequences and several scripts need them.
+_INVISIBLE = re.compile("[\u061c\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+# What a YAML (1.1, PyYAML) stream cannot hold, even escaped in a double-quoted scalar as
+# MkDocs reads it back: C0/C1 controls (JSON escapes some, but they would end up in the
+# value), lone surrogates, U+FFFE/U+FFFF, and YAML's extra line breaks (NEL, LS, PS).
+_YAML_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u2028\u2029]")
 _HTTP = re.compile(r"https?://[^\s<>\"'`]+\Z", re.IGNORECASE)
 _CLASS_PART = re.compile(r"[^a-z0-9]+")
 _LOOKALIKES = str.maketrans({"<": "‹", ">": "›", "&": " and ", '"': "”", "'": "’"})
@@ -82,8 +95,9 @@ DEFAULT_TITLE = "SkillMeat catalog"
 
 
 def one_line(value: object) -> str:
-    """``value`` as one line of text: controls dropped, whitespace runs folded to a space."""
-    return _SPACES.sub(" ", _CONTROL.sub("", str(value))).strip()
+    """``value`` as one line of text: controls and invisible reordering characters (bidi
+    controls, zero-width spaces) dropped, whitespace runs folded to a space."""
+    return _SPACES.sub(" ", _INVISIBLE.sub("", _CONTROL.sub("", str(value)))).strip()
 
 
 def md(value: object) -> str:
@@ -104,8 +118,15 @@ def code(value: object) -> str:
 
 def pre(value: object) -> str:
     """A raw HTML code block (start it on its own line, after a blank line)."""
-    text = _CONTROL.sub("", str(value)).replace("\r\n", "\n").rstrip("\n")
+    text = _INVISIBLE.sub("", _CONTROL.sub("", str(value))).replace("\r\n", "\n").rstrip("\n")
     return f"<pre><code>{html.escape(text, quote=False)}</code></pre>"
+
+
+def yaml_str(value: object) -> str:
+    """``value`` as a YAML double-quoted scalar (for ``mkdocs.yml``): JSON with the characters
+    kept as they are (jinja's ``tojson`` writes non-BMP ones as surrogate-pair escapes, which
+    PyYAML reads back as two lone surrogates), minus what YAML cannot hold."""
+    return json.dumps(_YAML_UNSAFE.sub("", str(value)), ensure_ascii=False)
 
 
 def url(value: object) -> str:
@@ -214,7 +235,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(md=md, code=code, pre=pre, url=url, trunc=trunc, when=when, size=size,
-                       mode=mode, short=short, badge=badge, one_line=one_line)
+                       mode=mode, short=short, badge=badge, one_line=one_line, yaml=yaml_str)
     env.globals.update(rel=rel, type_title=type_title, plural=plural, badge=badge, type_counts=type_counts)
     return env
 
@@ -275,8 +296,9 @@ def write_project(catalog: Catalog, project: Path,
     write("index.md", _render("index.md.j2", catalog=catalog, recent=recent_changes(catalog.collections),
                               totals=totals(catalog)))
     for coll in catalog.collections:
-        write(coll.page(), _render("collection.md.j2", c=coll, page=coll.page(),
-                                   groups=by_type(coll.artifacts)))
+        groups = by_type(coll.artifacts)
+        write(coll.page(), _render("collection.md.j2", c=coll, page=coll.page(), groups=groups))
+        write_content(coll.page(), collection_parts(coll, groups))
         for a in coll.artifacts:
             content = contents.get((a.collection, a.id)) if contents else None
             write_content(a.page(), artifact_parts(
@@ -301,7 +323,7 @@ def _html_environment() -> jinja2.Environment:
 
     env = jinja2.Environment(loader=jinja2.FunctionLoader(_template_source), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(one_line=one_line, when=when, size=size, mode=mode, short=short)
+    env.filters.update(one_line=one_line, when=when, size=size, mode=mode, short=short, trunc=trunc)
     env.globals.update(type_title=type_title, html_badge=_html_badge, link=_html_link)
     return env
 
@@ -332,6 +354,17 @@ def artifact_parts(a: CatalogArtifact, c: CatalogCollection, content: str) -> li
         a=a, c=c, content=Markup(content), install=install_commands(a, c),
         collection_url=_built(rel(c.page(), page)), api_url=rel(a.api_path(), page))
     return html_text.split("<!--PART-->")
+
+
+def collection_parts(c: CatalogCollection, groups: list[tuple[str, list[CatalogArtifact]]]) -> list[str]:
+    """A collection page's artifact tables as HTML, one per type."""
+    page = c.page()
+    env = _html_environment()
+    out = []
+    for kind, items in groups:
+        urls = [_built(rel(a.page(), page)) for a in items]
+        out.append(env.get_template("collection.html.j2").render(groups=[(kind, items)], urls=urls))
+    return out
 
 
 def _built(link: str) -> str:

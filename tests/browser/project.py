@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from skillmeat.model.catalog import CatalogCollection
+from skillmeat.services import catalog_pages
 from tests.helpers import REPO_ROOT
 
 TEMPLATES = REPO_ROOT / "skillmeat" / "templates" / "catalog"
@@ -40,6 +41,8 @@ def render_config(title: str = TITLE, collections: tuple[str, ...] = ("team", "p
     """``mkdocs.yml`` from the real template (jinja2's default whitespace handling)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False,
                              undefined=jinja2.StrictUndefined)
+    env.filters["yaml"] = catalog_pages.yaml_str
+    env.filters["one_line"] = catalog_pages.one_line
     return env.get_template("mkdocs.yml.j2").render(
         title=title, site_url=site_url, collections=[CatalogCollection(name=c) for c in collections])
 

@@ -373,3 +373,38 @@ def test_skills_left_out_of_the_agent_skills_index(tmp_path: Path) -> None:
     assert doc["metadata"] == {}
     validator("artifact.schema.json").validate(doc)
     assert (tmp_path / "site/api/artifacts/skill/tools-lint.json").is_file()  # still documented
+
+
+def test_files_a_browser_would_run_are_not_served(tmp_path: Path) -> None:
+    """A skill's HTML, SVG or XML would be active content on the catalog's origin (served as
+    text/html, image/svg+xml...): left out of .well-known/agent-skills/, with a note."""
+    catalog, blobs = make_catalog()
+    active = {"helper.html": b"<script>alert(1)</script>", "assets/logo.SVG": b'<svg onload="alert(2)"/>',
+              "a/page.XHTML": b"<x/>", "feed.xml": b"<x/>", "lib.rs": b"<x/>", ".htm": b"<x/>",
+              "doc.mhtml": b"x", "style.xsl": b"<x/>", "data.kml": b"<x/>", "odd.fooxml": b"<x/>"}
+    inert = {"SKILL.md": b"---\nname: webby\n---\nHi.\n", "notes.md": b"n\n", "run.py": b"print()\n",
+             "guide.pdf": b"%PDF-1.4\n", "Makefile": b"all:\n", "page.html.txt": b"<b>\n"}
+    catalog.collections[0].artifacts.append(_art("team", "skill", "webby", {**active, **inert}, blobs))
+    site = tmp_path / "site"
+    result = write_api(catalog, site, reader(blobs), None)
+    root = site / ".well-known/agent-skills"
+    index = load(root / "index.json")
+    validator("agent-skills.schema.json").validate(index)
+    webby = next(s for s in index["skills"] if s["name"] == "webby")
+    assert sorted(f["path"] for f in webby["files"]) == sorted(inert)
+    assert webby["url"] == "webby/SKILL.md"
+    for path in active:
+        assert not (root / "webby" / path).exists(), path
+    for path, data in inert.items():
+        assert (root / "webby" / path).read_bytes() == data
+    served = [p for p in site.rglob("*") if p.is_file()]
+    assert not [p for p in served if p.suffix.lower() in (".html", ".svg", ".xhtml", ".xml")
+                and ".well-known" in p.parts]
+    assert result.files == len(served)
+    [note] = [n for n in result.notes if n.startswith("skill/webby:")]
+    assert "'.htm', 'a/page.XHTML', 'assets/logo.SVG' and 7 more not served under " \
+           ".well-known/agent-skills/webby/ (a browser would run it); get the whole skill with " \
+           "skillmeat" in note
+    # the artifact's own document still lists every file (with its digest), served or not
+    doc = load(site / "api/artifacts/skill/webby.json")
+    assert sorted(f["path"] for f in doc["files"]) == sorted({**active, **inert})

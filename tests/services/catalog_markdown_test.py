@@ -7,7 +7,8 @@ from html.parser import HTMLParser
 import pytest
 
 from skillmeat.model import frontmatter
-from skillmeat.services.catalog_markdown import render
+from skillmeat.services import catalog_markdown
+from skillmeat.services.catalog_markdown import MAX_BODY_CHARS, WORK_BUDGET, render, work_estimate
 from tests.helpers import CORPUS
 
 ALLOWED_HREF = re.compile(r"(https?://|mailto:|#)", re.IGNORECASE)
@@ -164,3 +165,108 @@ def test_renders_every_corpus_body_safely() -> None:
         assert_safe(out)
         assert 'class="sm-plain"' not in out, rel  # none of them needed the fallback
     print(f"rendered {len(bodies)} corpus bodies in {time.perf_counter() - start:.2f}s")
+
+
+# 50 KB of each: Python-Markdown takes quadratic time on most ("[" * 50000: about 270 s), and
+# the estimate errs on the safe side for the rest (many unmatched "<", "`", "*"...). Markdown
+# never runs on them: the plain-text fallback is chosen beforehand.
+PATHOLOGICAL = ["[", "![", "[a](", "![a](", "[a][", '[a](b "x) ', "](", "<", "`", "*", "_", "&", "\\",
+                "\\[", "*_", "*a* ", "`a` ", ">", "> - ", "# a\n", "#\n", "***\n", "---\n", "-\n",
+                "=\n", "a\n=\n", "x\n-\n", "- \n", "a\n---\n", "> # a\n", "```a\n", "~~~a\n"]
+
+
+@pytest.mark.parametrize("unit", PATHOLOGICAL)
+def test_pathological_bodies_fall_back_to_plain_text_without_rendering(
+        unit: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = unit * (50_000 // len(unit)) + "<script>x</script>"
+    monkeypatch.setattr(catalog_markdown, "_converter", _no_markdown)  # a slow render would hang
+    out = render(body, where="skill/slow")
+    assert_safe(out)
+    assert out.startswith('<p class="sm-note">Shown as plain text: this Markdown would take too long')
+    assert '<pre class="sm-plain"><code>' in out
+    assert out.endswith("&lt;script&gt;x&lt;/script&gt;</code></pre>")
+
+
+def _no_markdown() -> None:
+    raise AssertionError("Markdown must not run on this body")
+
+
+def test_a_body_over_the_size_cap_is_cut_and_shown_as_plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = "Hello *world*.\n\n" * (MAX_BODY_CHARS // 16) + "THE END <script>"
+    monkeypatch.setattr(catalog_markdown, "_converter", _no_markdown)
+    out = render(body, where="skill/huge")
+    assert_safe(out)
+    assert "longer than 256 KiB: its first 256 KiB are shown as plain text" in out
+    assert 'class="sm-plain"' in out and "THE END" not in out
+    assert out.count("Hello *world*.") == MAX_BODY_CHARS // 16
+
+
+def ordinary_body(sections: int) -> str:
+    """A long body of everything real skills hold: headings, prose with links and emphasis,
+    lists, tables, code fences, reference links, a blockquote."""
+    part = """## Step {i}: configure the *service*
+
+Run `tool --flag={i}` and read [the guide](https://example.com/guide/{i}) or the
+[reference][ref{i}]. **Important**: keep `config[{i}]` and `a_b_c` as they are; see
+<https://example.com/{i}> & ask me@example.com.
+
+- first item with `code` and a [link](https://example.com/{i}#part)
+- second item (with parentheses) and an array `x[0][1]`
+  - nested item, _emphasis_ and a trailing backslash \\
+1. one
+2. two
+
+| Option | Default | Meaning |
+|:--|:--|:--|
+| `--retries` | 3 | how many times [to retry](https://example.com/r) |
+| `--mode` | fast | *fast* or **safe** |
+
+```python
+def handler_{i}(event: dict[str, list[int]]) -> None:
+    # a comment [not a link](x) and **not bold**
+    print(event["items"][0], "<tag>", '&amp;')
+```
+
+> Note: `{i}` is just a number. *Really*.
+
+[ref{i}]: https://example.com/ref/{i} "Reference {i}"
+
+"""
+    return "# Title\n\n" + "".join(part.format(i=i) for i in range(sections))
+
+
+def test_ordinary_long_bodies_are_rendered_not_sent_to_the_fallback() -> None:
+    body = ordinary_body(200)
+    assert 150_000 < len(body) < MAX_BODY_CHARS
+    assert work_estimate(body, WORK_BUDGET) < WORK_BUDGET // 2  # measured: about a fifth of a second
+    out = render(body, where="skill/long")
+    assert_safe(out)
+    assert 'class="sm-plain"' not in out and out.count("<table>") == 200
+
+
+def test_corpus_bodies_are_far_below_the_budget() -> None:
+    bodies = corpus_bodies()
+    if not bodies:
+        pytest.skip("corpus not available")
+    assert max(work_estimate(body, WORK_BUDGET) for _, body in bodies) < WORK_BUDGET // 8
+
+
+def test_html_comments_are_dropped_outside_code() -> None:
+    out = render("Intro <!-- TODO: hide --> text.\n\n<!--\nA draft\n\nparagraph.\n-->\n\n"
+                 "- one\n<!-- between items -->\n- two\n\n"
+                 "Show `<!-- in code -->` here.\n\n```html\n<!-- in a fence -->\n```\n\n"
+                 "    <!-- indented code -->\n\nUnclosed <!-- stays\n", where="t")
+    assert_safe(out)
+    assert "TODO" not in out and "draft" not in out and "between items" not in out
+    assert "<p>Intro  text.</p>" in out
+    assert "<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in out  # the list is not split
+    assert "<code>&lt;!-- in code --&gt;</code>" in out
+    assert "&lt;!-- in a fence --&gt;" in out and "&lt;!-- indented code --&gt;" in out
+    assert "Unclosed &lt;!-- stays" in out
+    assert "<p></p>" not in render("<!-- a --> <!-- b -->\n\nx", where="t")
+
+
+def test_bidi_controls_are_dropped_from_bodies() -> None:
+    out = render("Open abc\u202egnp.exe \u2066x\u2069 and `\u202dcode`; keep \u200d and \u200c.", where="t")
+    assert not any(c in out for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    assert "abcgnp.exe" in out and "\u200d" in out and "\u200c" in out

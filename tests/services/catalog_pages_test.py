@@ -201,7 +201,8 @@ def test_write_project_layout(tmp_path: Path) -> None:
                  "assets/javascripts/iframe-worker-shim.js"):
         assert (docs / name).is_file(), name
     coll = (docs / "collections" / "team.md").read_text()
-    assert "(../artifacts/team/command/tools/review.md)" in coll
+    tables = json.loads((tmp_path / "content/collections/team.json").read_text())
+    assert any('href="../artifacts/team/command/tools/review.html"' in t for t in tables)
     art = (docs / "artifacts/team/command/tools/review.md").read_text()
     assert art.startswith("---\nsearch:\n  exclude: true\n")  # search: see web build
     assert "\n# tools:review\n" in art
@@ -209,10 +210,10 @@ def test_write_project_layout(tmp_path: Path) -> None:
     parts = json.loads((tmp_path / "content/artifacts/team/command/tools/review.json").read_text())
     assert len(parts) == 4 and 'href="../../../../collections/team.html"' in parts[0]
     assert all(SCRIPT not in part for part in parts)
-    # the table rows of hostile values keep their column count
-    row = next(line for line in coll.splitlines() if "evil.md" in line)
-    assert len(re.findall(r"(?<!\\)\|", row)) == 5
-    assert SCRIPT not in coll and SCRIPT not in art
+    # the table rows of hostile values keep their cells (HTML, escaped by autoescape)
+    row = next(line for t in tables for line in t.splitlines() if "evil.html" in line)
+    assert row.count("<td>") == 4
+    assert SCRIPT not in coll and SCRIPT not in art and all(SCRIPT not in t for t in tables)
 
 
 @pytest.mark.skipif(not MKDOCS.exists(), reason="mkdocs is not installed in .venv")
@@ -297,5 +298,86 @@ def test_write_project_for_2000_artifacts(tmp_path: Path) -> None:
     took = time.perf_counter() - start
     print(f"\nwrite_project: 2,000 artifacts, {n} pages in {took:.2f}s", file=sys.stderr)
     assert n == 2000 + 1 + 4
-    coll = (tmp_path / "docs" / "collections" / "big.md").read_text()
-    assert coll.count("](../artifacts/big/") == 2000
+    tables = json.loads((tmp_path / "content/collections/big.json").read_text())
+    assert sum(t.count('<a href="../artifacts/big/') for t in tables) == 2000
+
+
+def test_shown_text_drops_bidi_controls_and_zero_width_spaces() -> None:
+    """A description like "abc<RLO>gnp.exe" must not read "abcexe.png" on a page."""
+    sneaky = "abc\u202egnp.exe \u2066x\u2069 \u200e\u200f\u061c\u202a\u202b\u202c\u202d z\u200bw\ufeff"
+    assert catalog_pages.one_line(sneaky) == "abcgnp.exe x zw"
+    assert md(sneaky) == r"abcgnp\.exe x zw" and code(sneaky) == r"<code>abcgnp\.exe x zw</code>"
+    assert catalog_pages.trunc(sneaky) == "abcgnp.exe x zw"
+    assert catalog_pages.pre("run \u202ex\u202c\n") == "<pre><code>run x</code></pre>"
+    assert catalog_pages.one_line("lone \ud83c surrogate") == "lone surrogate"
+    # joiners stay: emoji sequences and several scripts need them
+    assert catalog_pages.one_line("\U0001f469\u200d\U0001f4bb \u0645\u200c\u06cc") == (
+        "\U0001f469\u200d\U0001f4bb \u0645\u200c\u06cc")
+
+
+def test_yaml_filter_writes_scalars_yaml_reads_back() -> None:
+    import yaml
+
+    for value in ("Team \U0001f389", "فريق", "チーム", 'q"uo\\te: #x', "tab\tnew\nline",
+                  "c0\x01\x1f c1\x85\x9f del\x7f", "lone \ud83c", "nc \ufffe\uffff", "ls\u2028ps\u2029"):
+        text = catalog_pages.yaml_str(value)
+        assert "\\ud8" not in text and "\n" not in text
+        text.encode("utf-8")  # no lone surrogate left
+        back = yaml.safe_load(f"k: {text}\n")["k"]
+        assert back == "".join(c for c in value if c.isprintable())  # the rest is dropped
+    assert catalog_pages.yaml_str("Team \U0001f389") == '"Team \U0001f389"'
+
+
+def _one_skill_catalog(title: str, names: list[str]) -> Catalog:
+    colls = [CatalogCollection(name, description=f"{name} \u202ereversed", head="a" * 40,
+                               artifacts=[artifact(name, "skill", "hello", description="Hi", body="# Hi")])
+             for name in names]
+    return Catalog(title, "2024-01-01T00:00:00Z", colls)
+
+
+@pytest.mark.skipif(not MKDOCS.exists(), reason="mkdocs is not installed in .venv")
+def test_emoji_rtl_and_cjk_titles_and_collection_names_build(tmp_path: Path) -> None:
+    project, out = tmp_path / "project", tmp_path / "site"
+    title = "Team \U0001f389 \u0641\u0631\u064a\u0642 \u30c1\u30fc\u30e0 \U0001f469\u200d\U0001f4bb"
+    write_project(_one_skill_catalog(title, ["\U0001f389\u5718\u968a", "\u0641\u0631\u064a\u0642"]), project)
+    config = (project / "mkdocs.yml").read_text("utf-8")
+    assert f'site_name: "{title}"' in config and "\\ud83c" not in config
+    done = mkdocs_build(project, out)
+    assert done.returncode == 0, done.stderr
+    index = (out / "index.html").read_text("utf-8")
+    assert f"<title>{title}</title>" in index
+    assert (out / "collections/\U0001f389\u5718\u968a.html").is_file()
+    assert (out / "artifacts/\u0641\u0631\u064a\u0642/skill/hello.html").is_file()
+    assert "\u202e" not in index
+    assert "\u202e" not in (out / "collections/\u0641\u0631\u064a\u0642.html").read_text("utf-8")
+
+
+@pytest.mark.skipif(not MKDOCS.exists(), reason="mkdocs is not installed in .venv")
+def test_readme_and_index_pages_do_not_collide(tmp_path: Path) -> None:
+    """MkDocs builds README.md as its directory's index.md: artifacts and collections named
+    README or index (any case) get pages of their own, and --strict passes."""
+    arts = [artifact("README", "skill", name, description=f"The {name} skill", body=f"Body of {name}.")
+            for name in ("README", "index", "Index.v2", "tools:readme")]
+    arts.append(artifact("README", "command", "INDEX", description="The INDEX command", body="Cmd."))
+    cat = Catalog("Docs", "2024-01-01T00:00:00Z", [
+        CatalogCollection("README", head="a" * 40, artifacts=arts),
+        CatalogCollection("index", head="b" * 40)])
+    assert [a.page() for a in arts] == [
+        "artifacts/README/skill/_README.md", "artifacts/README/skill/_index.md",
+        "artifacts/README/skill/Index.v2.md", "artifacts/README/skill/tools/_readme.md",
+        "artifacts/README/command/_INDEX.md"]
+    assert [c.page() for c in cat.collections] == ["collections/_README.md", "collections/_index.md"]
+    assert [a.api_path() for a in arts[:2]] == ["api/artifacts/skill/README.json",
+                                                "api/artifacts/skill/index.json"]
+    project, out = tmp_path / "project", tmp_path / "site"
+    write_project(cat, project)
+    done = mkdocs_build(project, out)
+    assert done.returncode == 0, done.stderr
+    for a in arts:
+        page = (out / a.page().replace(".md", ".html")).read_text("utf-8")
+        assert f"Body of {a.name}." in page or "Cmd." in page, a.page()
+    coll = (out / "collections/_README.html").read_text("utf-8")
+    for a in arts:
+        assert 'href="../' + a.page().replace(".md", ".html") + '"' in coll, a.page()
+    assert (out / "collections/_index.html").is_file()
+    assert 'href="collections/_README.html"' in (out / "index.html").read_text("utf-8")

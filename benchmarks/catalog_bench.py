@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import run as harness  # noqa: E402  (benchmarks/run.py: sandbox, child runner, generator)
-from run import BenchError, Run, Sandbox, check  # noqa: E402
+from run import BenchError, Paired, Run, Sandbox, check  # noqa: E402
 from sharing_bench import Launcher  # noqa: E402  (the small process that starts the children)
 
 RESULTS = HERE / "results" / "catalog-latest.json"
@@ -122,7 +122,7 @@ print(json.dumps({"wall": wall, "result": result.to_dict(), "stats": text}))
 
 
 @dataclass
-class SizeResult:
+class SizeResult(Paired):
     size: int
     reps: int
     sm: list[float] = field(default_factory=list)
@@ -133,19 +133,6 @@ class SizeResult:
     setup: dict[str, Any] = field(default_factory=dict)
     note: str = ""
     error: str = ""
-
-    @property
-    def sm_median(self) -> float | None:
-        return statistics.median(self.sm) if self.sm else None
-
-    @property
-    def base_median(self) -> float | None:
-        return statistics.median(self.base) if self.base else None
-
-    @property
-    def ratio(self) -> float | None:
-        s, b = self.sm_median, self.base_median
-        return s / b if s is not None and b else None
 
     @property
     def status(self) -> str:

@@ -56,7 +56,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import run as harness  # noqa: E402  (benchmarks/run.py: sandbox, child runner, helpers)
-from run import Sandbox, check  # noqa: E402
+from run import Paired, Sandbox, check  # noqa: E402
 from sharing_bench import Launcher  # noqa: E402  (the small process that starts the children)
 
 RESULTS = HERE / "results" / "market-latest.json"
@@ -365,7 +365,7 @@ def worker_main(spec_text: str) -> int:
 
 
 @dataclass
-class Row:
+class Row(Paired):
     name: str
     dataset: str
     reps: int = 0
@@ -381,19 +381,6 @@ class Row:
     error: str = ""
     unit: str = "s"                  # or "MiB" (feed-size)
     extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def sm_median(self) -> float | None:
-        return statistics.median(self.sm) if self.sm else None
-
-    @property
-    def base_median(self) -> float | None:
-        return statistics.median(self.base) if self.base else None
-
-    @property
-    def ratio(self) -> float | None:
-        s, b = self.sm_median, self.base_median
-        return s / b if s is not None and b else None
 
     @property
     def target(self) -> str:

@@ -319,20 +319,12 @@ def count_files(root: Path) -> tuple[int, int]:
 # --------------------------------------------------------------------------- measurements
 
 
-@dataclass
-class Result:
-    name: str
-    label: str
-    reps: int
-    sm: list[float] = field(default_factory=list)
-    base: list[float] = field(default_factory=list)
-    sm_rss: list[int] = field(default_factory=list)
-    base_rss: list[int] = field(default_factory=list)
-    baseline_cmd: str = ""
-    target: str = "info"  # "ratio<=3", "abs<0.5" or "info"
-    note: str = ""
-    error: str = ""
-    skipped: str = ""
+class Paired:
+    """Medians of SkillMeat's samples (``sm``) and the baseline's (``base``), and their ratio:
+    every benchmark's result row has both lists."""
+
+    sm: list[float]
+    base: list[float]
 
     @property
     def sm_median(self) -> float | None:
@@ -346,6 +338,22 @@ class Result:
     def ratio(self) -> float | None:
         s, b = self.sm_median, self.base_median
         return s / b if s is not None and b else None
+
+
+@dataclass
+class Result(Paired):
+    name: str
+    label: str
+    reps: int
+    sm: list[float] = field(default_factory=list)
+    base: list[float] = field(default_factory=list)
+    sm_rss: list[int] = field(default_factory=list)
+    base_rss: list[int] = field(default_factory=list)
+    baseline_cmd: str = ""
+    target: str = "info"  # "ratio<=3", "abs<0.5" or "info"
+    note: str = ""
+    error: str = ""
+    skipped: str = ""
 
     @property
     def status(self) -> str:

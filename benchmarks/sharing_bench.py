@@ -30,7 +30,6 @@ import platform
 import random
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import run as harness  # noqa: E402  (benchmarks/run.py: sandbox, child runner, helpers)
-from run import BenchError, Run, Sandbox, check  # noqa: E402
+from run import BenchError, Paired, Run, Sandbox, check  # noqa: E402
 
 REPO = HERE.parent
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "wshobson-agents"
@@ -165,7 +164,7 @@ def _mib(n: int) -> str:
 
 
 @dataclass
-class Row:
+class Row(Paired):
     name: str                 # export, verify, import, upload, upload-cli, memory-export, ...
     label: str
     dataset: str
@@ -180,19 +179,6 @@ class Row:
     note: str = ""
     error: str = ""
     skipped: str = ""
-
-    @property
-    def sm_median(self) -> float | None:
-        return statistics.median(self.sm) if self.sm else None
-
-    @property
-    def base_median(self) -> float | None:
-        return statistics.median(self.base) if self.base else None
-
-    @property
-    def ratio(self) -> float | None:
-        s, b = self.sm_median, self.base_median
-        return s / b if s is not None and b else None
 
     @property
     def status(self) -> str:

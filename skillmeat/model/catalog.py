@@ -26,6 +26,12 @@ def page_name(name: str) -> str:
     return "_" + name if name.casefold() in _INDEX_NAMES else name
 
 
+def built(page: str) -> str:
+    """The built page (``.html``) MkDocs makes from a docs page or a relative link to one
+    (``use_directory_urls: false``)."""
+    return page[: -len(".md")] + ".html" if page.endswith(".md") else page
+
+
 @dataclass(frozen=True)
 class CatalogFile:
     path: str  # relative to the artifact's root (SKILL.md, scripts/run.sh, review.md)

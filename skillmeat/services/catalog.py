@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from skillmeat.model.catalog import Catalog
+from skillmeat.model.catalog import Catalog, built
 from skillmeat.model.errors import BadInputError, SkillmeatError
 from skillmeat.model.sshkeys import PrivateKey
 from skillmeat.services import catalog_api, catalog_data, catalog_pages
@@ -110,13 +110,13 @@ def search_entries(cat: Catalog) -> list[dict[str, str]]:
     out = []
     for c in cat.collections:
         text = one_line(f"Collection {c.name}. {c.description} {len(c.artifacts)} artifacts.")
-        out.append({"location": c.page()[:-3] + ".html", "title": c.name,
+        out.append({"location": built(c.page()), "title": c.name,
                     "text": html.escape(text, quote=False)})
     for a in cat.artifacts():
         body = " ".join(_MARKUP.sub(" ", a.body[:SEARCH_BODY * 2]).split())[:SEARCH_BODY]
         text = one_line(" ".join(filter(None, [f"{a.type} {a.id} in {a.collection}.", a.description,
                                                " ".join(a.tags), body])))
-        out.append({"location": a.page()[:-3] + ".html", "title": a.name,
+        out.append({"location": built(a.page()), "title": a.name,
                     "text": html.escape(text, quote=False)})
     return out
 

@@ -54,6 +54,7 @@ from skillmeat.model.catalog import (
     Catalog,
     CatalogArtifact,
     CatalogFile,
+    built,
 )
 from skillmeat.model.errors import BadInputError, SkillmeatError
 from skillmeat.model.feed import canonical
@@ -231,10 +232,6 @@ def _owners(catalog: Catalog) -> dict[str, tuple[CatalogArtifact, list[str]]]:
     return out
 
 
-def _html(page: str) -> str:
-    return page[:-3] + ".html" if page.endswith(".md") else page
-
-
 def _artifact_doc(art: CatalogArtifact, collections: list[str], notes: list[str]) -> dict[str, Any]:
     depth = art.api_path().count("/") - 1  # directories below api/
     return {
@@ -258,7 +255,7 @@ def _artifact_doc(art: CatalogArtifact, collections: list[str], notes: list[str]
         "resolved": art.resolved,
         "signature": {"status": art.signature, "detail": art.signature_detail},
         "install": {key: [str(c) for c in art.install.get(key, [])] for key in ("skillmeat", "claude")},
-        "page": _html(art.page()),
+        "page": built(art.page()),
     }
 
 
@@ -272,11 +269,11 @@ def _index_doc(catalog: Catalog, feeds: dict[str, str]) -> dict[str, Any]:
         "agent_skills": f"../{AGENT_SKILLS_DIR}/index.json",
         "collections": [{"name": c.name, "description": c.description, "version": c.version,
                          "head": c.head, "counts": c.counts(), "artifacts": len(c.artifacts),
-                         "page": _html(c.page())} for c in catalog.collections],
+                         "page": built(c.page())} for c in catalog.collections],
         "artifacts": [{"id": a.id, "collection": a.collection, "type": a.type, "name": a.name,
                        "description": a.description, "version": a.version, "tags": list(a.tags),
                        "content_hash": a.content_hash,
-                       "url": a.api_path().removeprefix(API_DIR + "/"), "page": _html(a.page())}
+                       "url": a.api_path().removeprefix(API_DIR + "/"), "page": built(a.page())}
                       for a in catalog.artifacts()],
         "markets": [{"name": m.name, "broker": m.broker, "source": m.source, "verified": m.verified,
                      "feed": feeds.get(m.name)} for m in catalog.markets],

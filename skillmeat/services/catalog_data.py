@@ -136,8 +136,9 @@ def _collection(home: Home, store: CollectionStore, health: dict[str, dict[str, 
                               description=str(entry.get("description", "")),
                               version=str(entry.get("version", "")),
                               tags=list(entry.get("tags", [])))
-        _files(store, art, aid, groups[aid], files)
-        _content(store, art, aid, files, problems)
+        main = _files(store, art, aid, groups[aid], files)
+        if main is not None:
+            _content(store.name, art, aid, main, problems)
         up = manifest.artifacts.get(sid)
         art.upstream = up.to_dict() if up else {}
         locked = lock.get(sid)
@@ -194,10 +195,13 @@ def public_url(url: str) -> str:
 
 
 def _files(store: CollectionStore, art: CatalogArtifact, aid: ArtifactId, paths: list[str],
-           files: dict[str, tuple[int, str]]) -> None:
-    """Each file with its size and sha256 (read once), and the artifact's content hash."""
+           files: dict[str, tuple[int, str]]) -> bytes | None:
+    """Each file with its size and sha256 (each read once), and the artifact's content hash;
+    returns the main file's bytes (SKILL.md, or the single file), None when it is missing."""
     root = aid.relpath + "/" if aid.type is ArtifactType.SKILL else posixpath.dirname(aid.relpath) + "/"
     parent = posixpath.dirname(aid.relpath) + "/"
+    main_path = aid.relpath + "/SKILL.md" if aid.type is ArtifactType.SKILL else aid.relpath
+    main = None
     entries = []
     for path in sorted(paths):
         if not _utf8(path):
@@ -206,10 +210,13 @@ def _files(store: CollectionStore, art: CatalogArtifact, aid: ArtifactId, paths:
                                 hint="rename it in the collection (git mv) and commit")
         mode, oid = files[path]
         data = store.repo.blob(oid)
+        if path == main_path:
+            main = data
         digest = hashlib.sha256(data).hexdigest()
         art.files.append(CatalogFile(path[len(root):], path, len(data), mode, digest))
         entries.append((path[len(parent):], mode, digest))
     art.content_hash = content_hash(entries)
+    return main
 
 
 def _utf8(text: str) -> bool:
@@ -220,15 +227,12 @@ def _utf8(text: str) -> bool:
     return True
 
 
-def _content(store: CollectionStore, art: CatalogArtifact, aid: ArtifactId,
-             files: dict[str, tuple[int, str]], problems: list[str]) -> None:
-    main = aid.relpath + "/SKILL.md" if aid.type is ArtifactType.SKILL else aid.relpath
-    if main not in files:
-        return
-    raw = store.repo.blob(files[main][1])
+def _content(collection: str, art: CatalogArtifact, aid: ArtifactId, raw: bytes,
+             problems: list[str]) -> None:
+    """Frontmatter and body of the main file (TOML text, redacted for MCP, otherwise)."""
     if aid.type in MARKDOWN_TYPES:
-        fm = frontmatter.parse(raw, main)
-        art.metadata = safe_object(fm.data, f"{store.name}:{aid}: frontmatter", problems)
+        fm = frontmatter.parse(raw, aid.relpath)
+        art.metadata = safe_object(fm.data, f"{collection}:{aid}: frontmatter", problems)
         art.body = fm.body
         lic = fm.data.get("license")
         art.license = lic if isinstance(lic, str) else ""

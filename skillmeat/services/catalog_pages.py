@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from skillmeat.model import svgchart
-from skillmeat.model.catalog import Catalog, CatalogArtifact, CatalogCollection, Change
+from skillmeat.model.catalog import Catalog, CatalogArtifact, CatalogCollection, Change, built
 from skillmeat.services import catalog_markdown
 
 if TYPE_CHECKING:
@@ -351,8 +351,8 @@ def artifact_parts(a: CatalogArtifact, c: CatalogCollection, content: str) -> li
 
     page = a.page()
     html_text = _html_environment().get_template("artifact.html.j2").render(
-        a=a, c=c, content=Markup(content), install=install_commands(a, c),
-        collection_url=_built(rel(c.page(), page)), api_url=rel(a.api_path(), page))
+        a=a, c=c, content=Markup(content), install=install_commands(a),
+        collection_url=built(rel(c.page(), page)), api_url=rel(a.api_path(), page))
     return html_text.split("<!--PART-->")
 
 
@@ -362,14 +362,9 @@ def collection_parts(c: CatalogCollection, groups: list[tuple[str, list[CatalogA
     env = _html_environment()
     out = []
     for kind, items in groups:
-        urls = [_built(rel(a.page(), page)) for a in items]
+        urls = [built(rel(a.page(), page)) for a in items]
         out.append(env.get_template("collection.html.j2").render(groups=[(kind, items)], urls=urls))
     return out
-
-
-def _built(link: str) -> str:
-    """A relative link to a Markdown page, as the link to the page MkDocs builds from it."""
-    return link[: -len(".md")] + ".html" if link.endswith(".md") else link
 
 
 def content_html(a: CatalogArtifact) -> str:
@@ -381,40 +376,9 @@ def content_html(a: CatalogArtifact) -> str:
     return pre(a.body)
 
 
-def install_commands(a: CatalogArtifact, c: CatalogCollection) -> dict[str, list[str]]:
-    """``a.install`` as gathered; when it is empty, the commands that need no remote."""
-    out = {"skillmeat": [one_line(x) for x in a.install.get("skillmeat", [])],
-           "claude": [one_line(x) for x in a.install.get("claude", [])]}
-    if not out["skillmeat"]:
-        source = one_line(a.upstream.get("source", ""))
-        if source:
-            ref = one_line(a.upstream.get("ref", ""))
-            out["skillmeat"].append(f"skillmeat add {_shell(source)} --type {a.type} "
-                                    f"--name {_shell(a.name)}" + (f" --ref {_shell(ref)}" if ref else ""))
-        if a.type == "mcp":
-            out["skillmeat"].append(f"skillmeat mcp deploy {_shell(a.name)} --scope project")
-        else:
-            out["skillmeat"].append(f"skillmeat deploy {_shell(a.name)} --project .")
-    if not out["claude"]:
-        market = _market_name(c)
-        plugin = _kebab(a.namespace) if a.namespace else market
-        out["claude"] = ["/plugin marketplace add ./claude-marketplace",
-                         f"/plugin install {plugin}@{market}"]
-    return out
-
-
-def _shell(word: str) -> str:
-    import shlex
-
-    return shlex.quote(word)
-
-
-def _kebab(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def _market_name(c: CatalogCollection) -> str:
-    return _kebab(c.name) or "skillmeat"
+def install_commands(a: CatalogArtifact) -> dict[str, list[str]]:
+    """``a.install`` (made by the gatherer, ``catalog_data._install``), each command one line."""
+    return {key: [one_line(x) for x in a.install.get(key, [])] for key in ("skillmeat", "claude")}
 
 
 def by_type(artifacts: Iterable[CatalogArtifact]) -> list[tuple[str, list[CatalogArtifact]]]:

@@ -9,8 +9,6 @@ import time
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 from skillmeat.model.catalog import (
     Analytics,
     Catalog,
@@ -28,9 +26,8 @@ from skillmeat.model.catalog import (
 )
 from skillmeat.services import catalog_pages
 from skillmeat.services.catalog_pages import code, md, rel, write_project
-from tests.helpers import REPO_ROOT
 
-MKDOCS = REPO_ROOT / ".venv" / "bin" / "mkdocs"
+MKDOCS = Path(sys.executable).parent / "mkdocs"  # a runtime dependency, beside this interpreter
 SCRIPT = "<script>alert('pwn')</script>"
 # Hostile text: table pipes, raw HTML, backticks, Markdown links and emphasis, entities.
 EVIL = (f"a | b {SCRIPT} `tick` ``two`` [link](javascript:alert(1)) *em* _u_ &amp; "
@@ -216,7 +213,6 @@ def test_write_project_layout(tmp_path: Path) -> None:
     assert SCRIPT not in coll and SCRIPT not in art and all(SCRIPT not in t for t in tables)
 
 
-@pytest.mark.skipif(not MKDOCS.exists(), reason="mkdocs is not installed in .venv")
 def test_strict_mkdocs_build_of_hostile_catalog(tmp_path: Path) -> None:
     project, out = tmp_path / "project", tmp_path / "site"
     write_project(synthetic(), project)
@@ -261,7 +257,6 @@ def test_strict_mkdocs_build_of_hostile_catalog(tmp_path: Path) -> None:
     assert "never checked" in mcp and "sm-badge--healthy" in mcp and "12 ms" in mcp
 
 
-@pytest.mark.skipif(not MKDOCS.exists(), reason="mkdocs is not installed in .venv")
 def test_empty_catalog_builds_with_empty_states(tmp_path: Path) -> None:
     project, out = tmp_path / "project", tmp_path / "site"
     # one (empty) collection: mkdocs.yml.j2 writes an empty "Collections" nav section for none
@@ -335,7 +330,6 @@ def _one_skill_catalog(title: str, names: list[str]) -> Catalog:
     return Catalog(title, "2024-01-01T00:00:00Z", colls)
 
 
-@pytest.mark.skipif(not MKDOCS.exists(), reason="mkdocs is not installed in .venv")
 def test_emoji_rtl_and_cjk_titles_and_collection_names_build(tmp_path: Path) -> None:
     project, out = tmp_path / "project", tmp_path / "site"
     title = "Team \U0001f389 \u0641\u0631\u064a\u0642 \u30c1\u30fc\u30e0 \U0001f469\u200d\U0001f4bb"
@@ -352,7 +346,6 @@ def test_emoji_rtl_and_cjk_titles_and_collection_names_build(tmp_path: Path) -> 
     assert "\u202e" not in (out / "collections/\u0641\u0631\u064a\u0642.html").read_text("utf-8")
 
 
-@pytest.mark.skipif(not MKDOCS.exists(), reason="mkdocs is not installed in .venv")
 def test_readme_and_index_pages_do_not_collide(tmp_path: Path) -> None:
     """MkDocs builds README.md as its directory's index.md: artifacts and collections named
     README or index (any case) get pages of their own, and --strict passes."""

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from tests.cli.runner import ok
@@ -82,16 +81,7 @@ def test_only_step_level_contexts() -> None:
         assert all("${{" not in s.get("run", "") for s in job["steps"])
 
 
-def web_build_exists() -> bool:
-    proc = subprocess.run([str(BIN / "skillmeat"), "web", "build", "--help"], capture_output=True,
-                          check=False)
-    return proc.returncode == 0
-
-
 def test_run_steps_build_the_catalog_of_a_checkout(tmp_path: Path) -> None:
-    if not web_build_exists():
-        pytest.skip("`skillmeat web build` is not a registered command yet: the workflow's "
-                    "build steps cannot run")
     # the collection's repository, as a team keeps it (made in the test's own home)
     ok("collection", "create", "team")
     ok("add", str(EXAMPLES), "--all")

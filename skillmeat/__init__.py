@@ -1,3 +1,3 @@
 """SkillMeat: a Git-native manager for Claude Code artifacts."""
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"

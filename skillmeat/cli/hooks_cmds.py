@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from skillmeat.cli.output import emit_json, json_option
-from skillmeat.cli.precommit import active, guarded
+from skillmeat.cli.precommit import guarded
 from skillmeat.services import githooks as svc
 
 repo_option = click.option("--repo", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -111,7 +111,9 @@ def run_cmd(hook: str, args: tuple[str, ...]) -> None:
         return
     stdin = sys.stdin.read() if hook == "pre-push" and not sys.stdin.isatty() else ""
     plan = svc.plan_run(Path.cwd(), hook, args, stdin)
-    with _environ(plan.env), active():
+    # Not active() around the steps: they skip when it is set ("inside SkillMeat's own push")
+    # and set it themselves around the refs they push, as they do under pre-commit.
+    with _environ(plan.env):
         for step in plan.steps:
             code = _call(step)
             if code:

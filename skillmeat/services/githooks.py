@@ -117,7 +117,7 @@ def _truthy(value: str) -> bool:
 @dataclass(frozen=True)
 class Change:
     hook: str
-    action: str  # installed, updated, up to date, removed, restored, left alone, not installed
+    action: str  # installed, updated, up to date; removed, left alone, not installed
     legacy: str = ""  # what happened to <hook>.legacy: "kept" (moved there), "restored", ""
 
 
@@ -168,10 +168,10 @@ def uninstall(repo: Path, hooks: Sequence[str]) -> tuple[Path, list[Change]]:
         if found.state == "foreign":
             changes.append(Change(hook, "left alone"))
             continue
-        if found.state == "ours":
-            disk.remove(found.path)
-        if found.legacy:
+        if found.legacy:  # one rename: ours is replaced by the hook it had replaced
             disk.move(legacy, found.path)
+        elif found.state == "ours":
+            disk.remove(found.path)
         action = "removed" if found.state == "ours" else "not installed"
         changes.append(Change(hook, action, "restored" if found.legacy else ""))
     return where, changes

@@ -34,9 +34,9 @@ def _entry(name):
         with open(os.environ["FAKE_LOG"], "a") as fh:
             fh.write(json.dumps({"entry": name, "argv": list(argv), "env": env}) + "\\n")
         remote = os.environ.get("FAKE_PUSH_" + name.upper())
-        if remote:  # a step that pushes a SkillMeat ref itself, as export and publish do
+        if remote:  # a step that pushes a SkillMeat ref itself, marked as export's push is
             subprocess.run(["git", "push", "-q", remote, "HEAD:refs/skillmeat/test/" + name],
-                           check=True)
+                           check=True, env=dict(os.environ, SKILLMEAT_HOOK_ACTIVE="1"))
         return int(os.environ.get("FAKE_EXIT_" + name.upper(), "0"))
     return main
 
@@ -153,7 +153,7 @@ def test_push_runs_lock_validate_export_publish_with_pre_commit_s_environment(
     assert fakes.entries() == [("lock", ["--check"]), ("validate", ["--all"]), ("export", []),
                                ("publish", ["--marketplace", "team"])]
     env = fakes.calls()[2]["env"]
-    assert env == {"SKILLMEAT_HOOK_ACTIVE": "1", "PRE_COMMIT_REMOTE_NAME": "origin",
+    assert env == {"PRE_COMMIT_REMOTE_NAME": "origin",
                    "PRE_COMMIT_REMOTE_URL": str(remote), "PRE_COMMIT_LOCAL_BRANCH": "refs/heads/main",
                    "PRE_COMMIT_REMOTE_BRANCH": "refs/heads/main"}  # a new branch: all files
     # the next push names the commits it sends
@@ -243,6 +243,15 @@ def test_no_recursion_when_a_step_or_the_legacy_hook_pushes_skillmeat_refs(
     assert {"refs/heads/main", "refs/skillmeat/test/legacy", "refs/skillmeat/test/export"} <= set(refs)
     # the legacy hook ran for the user's push and for export's own push, once each
     assert log.read_text() == "origin\norigin\n"
+    # a push made under a SkillMeat hook runs the legacy hook only
+    fakes.clear()
+    git("commit", "-q", "--allow-empty", "-m", "second", cwd=repo)
+    proc = run_git("push", "-q", "origin", "main", cwd=repo,
+                   env=dict(os.environ, SKILLMEAT_HOOK_ACTIVE="1"))
+    assert proc.returncode == 0, proc.stderr
+    assert fakes.calls() == []
+    assert log.read_text() == "origin\norigin\norigin\n"
+    assert remote_refs(remote)["refs/heads/main"] == head(repo)
 
 
 def test_post_merge_and_branch_checkouts_deploy(repo: Path, remote: Path, fakes: Fakes,
@@ -258,12 +267,12 @@ def test_post_merge_and_branch_checkouts_deploy(repo: Path, remote: Path, fakes:
     proc = run_git("pull", "-q", "--ff-only", cwd=clone)
     assert proc.returncode == 0, proc.stderr
     assert fakes.entries() == [("deploy", ["--require-signed"])]
-    assert fakes.calls()[0]["env"] == {"SKILLMEAT_HOOK_ACTIVE": "1", "PRE_COMMIT_IS_SQUASH_MERGE": "0"}
+    assert fakes.calls()[0]["env"] == {"PRE_COMMIT_IS_SQUASH_MERGE": "0"}
     fakes.clear()
     before = head(clone)
     assert run_git("checkout", "-q", "-b", "topic", "HEAD~1", cwd=clone).returncode == 0
     assert fakes.calls()[0]["env"] == {
-        "SKILLMEAT_HOOK_ACTIVE": "1", "PRE_COMMIT_FROM_REF": before, "PRE_COMMIT_TO_REF": head(clone),
+        "PRE_COMMIT_FROM_REF": before, "PRE_COMMIT_TO_REF": head(clone),
         "PRE_COMMIT_ORIGIN": before, "PRE_COMMIT_SOURCE": head(clone), "PRE_COMMIT_CHECKOUT_TYPE": "1"}
     fakes.clear()
     (clone / "README.md").write_text("edited\n")
@@ -360,3 +369,63 @@ def test_status_install_refusal_and_uninstall_through_the_cli(repo: Path) -> Non
     assert (bad.code, bad.err.strip()) == (
         2, "skillmeat: error: post-merge takes 1 argument(s) from git, got 0 "
            "(hint: this command is run by the installed git hooks)")
+
+
+# --- the real entry points, end to end ---------------------------------------------------
+
+
+def test_a_real_push_exports_and_publishes_and_a_real_pull_deploys(
+        tmp_path: Path, remote: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.helpers import isolate_env
+    from tests.hooks.teamrepo import SKILL, team_repo
+
+    # the maintainer: a signing key, the team collection, our hooks instead of pre-commit's
+    isolate_env(monkeypatch, tmp_path / "maintainer")
+    ok("keys", "generate")
+    ok("keys", "trust", ok("keys", "export", "--public").out.strip(), "--principal", "me@example.com")
+    repo = team_repo(tmp_path / "maintainer")
+    git("remote", "add", "origin", str(remote), cwd=repo)
+    ok("hooks", "install", cwd=repo)
+    pushed = run_git("push", "origin", "main", cwd=repo)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "skillmeat-export: exported bundle team" in pushed.stdout
+    assert "skillmeat-publish: published team@" in pushed.stdout
+    refs = remote_refs(remote)
+    bundles = [r for r in refs if r.startswith("refs/skillmeat/bundles/team/")]
+    assert len(bundles) == 1 and "refs/skillmeat/feed" in refs
+    assert refs["refs/heads/main"] == head(repo)
+
+    # a teammate: a clone with our hooks, and a project that follows the team
+    isolate_env(monkeypatch, tmp_path / "teammate")
+    clone, app = tmp_path / "teammate" / "team", tmp_path / "teammate" / "app"
+    git("clone", "-q", str(remote), str(clone), cwd=tmp_path)
+    ok("init", str(clone), "--name", "team")
+    app.mkdir()
+    git("init", "-q", cwd=app)
+    ok("project", "add", str(app), "--follow", "team")
+    ok("hooks", "install", cwd=clone)
+
+    # the maintainer adds a skill; the push publishes a second version
+    isolate_env(monkeypatch, tmp_path / "maintainer")
+    skill = SKILL.format(name="triage", description="Sorts new issues by area and urgency.")
+    (repo / "skills" / "triage").mkdir()
+    (repo / "skills" / "triage" / "SKILL.md").write_text(skill)
+    git("add", "skills/triage", cwd=repo)
+    relock = subprocess.run([str(Path(sys.executable).parent / "skillmeat-lock")], cwd=repo,
+                            capture_output=True, text=True, check=False)
+    assert relock.returncode == 1 and "rewritten" in relock.stdout, relock.stdout + relock.stderr
+    git("add", "skillmeat.lock", cwd=repo)
+    git("commit", "-q", "-m", "Add triage", cwd=repo)
+    pushed = run_git("push", "origin", "main", cwd=repo)
+    assert pushed.returncode == 0, pushed.stderr
+    assert len([r for r in remote_refs(remote) if r.startswith("refs/skillmeat/bundles/team/")]) == 2
+
+    # the teammate pulls: post-merge deploys the new skill into the project
+    isolate_env(monkeypatch, tmp_path / "teammate")
+    pulled = run_git("pull", "-q", "--ff-only", "origin", "main", cwd=clone)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "skillmeat-deploy:" in pulled.stdout + pulled.stderr  # git: hook output to stderr
+    assert (app / ".claude" / "skills" / "triage" / "SKILL.md").read_text() == skill
+    ok("status", "--project", str(app))  # in sync
+    switched = run_git("checkout", "-q", "-b", "topic", cwd=clone)  # post-checkout: in sync
+    assert switched.returncode == 0 and "already in sync" in switched.stderr, switched

@@ -10,12 +10,13 @@ language is ``bash``, ``sh`` or ``shell`` (no blank line between; it renders to 
 
 Mark only what runs offline, as it is, on a fresh machine with SkillMeat and git: no network,
 no S3 or GCS, no second machine, no prompt. Each block runs with ``bash -euo pipefail`` in a
-fresh temp HOME and SKILLMEAT_HOME (git knows a user name and email there), in a temp working
-directory that holds a copy of the repository's ``examples/`` as ``./examples``, with the
-venv's ``bin`` first on PATH. The blocks of one page run in order, in the same home and
-working directory, so a page can build on its earlier blocks; each block is its own shell, so
-``cd`` and variables do not carry over (files do). Each block is a test of its own, with the
-id ``page.md:LINE`` (the line of its opening fence).
+fresh temp HOME (SKILLMEAT_HOME at its default ``~/.skillmeat``, so the guide's paths hold;
+git knows a user name and email), in a temp working directory holding a copy of the
+repository's ``examples/`` as ``./examples``, with the venv's ``bin`` first on PATH. The
+blocks of one page run in order, in the same home and working directory, so a page can build
+on its earlier blocks; each block is its own shell, so ``cd`` and variables do not carry
+over (files do). Each block is a test of its own, with the id ``page.md:LINE`` (the line of
+its opening fence). A marker anywhere else fails a test.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def fresh_run(base: Path) -> PageRun:
                                      "[init]\n\tdefaultBranch = main\n")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SKILLMEAT_", "GIT_", "PRE_COMMIT", "VIRTUAL_ENV"))}
-    env.update(HOME=str(home), SKILLMEAT_HOME=str(base / "skillmeat"), XDG_CONFIG_HOME=str(home / ".config"),
+    env.update(HOME=str(home), SKILLMEAT_HOME=str(home / ".skillmeat"), XDG_CONFIG_HOME=str(home / ".config"),
                GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
                PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]))
     return PageRun(env, cwd)

@@ -260,8 +260,8 @@ def _grouped(sites: list[Site]) -> list[tuple[tuple[str, str | None], list[str]]
     for s in sites:
         found.setdefault((" ".join(s.message.split()), s.hint and " ".join(s.hint.split())),
                          []).append(s.where)
-    return sorted(found.items(),
-                  key=lambda kv: (kv[0][0].lower().lstrip(f"'{HOLE}: "), kv[0][0], kv[0][1] or ""))
+    return sorted(found.items(), key=lambda kv: (re.sub(r"^\W+", "", kv[0][0].replace(HOLE, " ")).lower(),
+                                                kv[0][0], kv[0][1] or ""))
 
 
 def _html(text: str) -> str:

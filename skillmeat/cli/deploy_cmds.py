@@ -110,23 +110,31 @@ def project_group() -> None:
 
 @project_group.command("add")
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--follow", "follow", multiple=True, metavar="COLLECTION",
+              help="Redeploy this collection into the project after each pull or checkout of it "
+              "(its skillmeat-deploy hook; repeatable).")
 @click.pass_obj
-def project_add_cmd(home: Home, path: Path) -> None:
+def project_add_cmd(home: Home, path: Path, follow: tuple[str, ...]) -> None:
     """Register a project (deploy registers projects too)."""
-    click.echo(f"Registered {projects.add_project(home, path)}")
+    added = projects.add_project(home, path, follow)
+    shown = projects.following(home, added)
+    click.echo(f"Registered {added}" + (f" (follows {', '.join(shown)})" if shown else ""))
 
 
 @project_group.command("list")
 @json_option
 @click.pass_obj
 def project_list_cmd(home: Home, as_json: bool) -> None:
-    """List registered projects."""
+    """List registered projects (and the collections each follows)."""
     paths = projects.registered(home)
     if as_json:
-        emit_json([{"path": str(p), "exists": p.is_dir()} for p in paths])
+        emit_json([{"path": str(p), "exists": p.is_dir(), "profile": projects.profile_of(home, p),
+                    "follow": projects.following(home, p)} for p in paths])
         return
     for p in paths:
-        click.echo(f"{p}{'' if p.is_dir() else '  (missing)'}")
+        follow = projects.following(home, p)
+        click.echo(f"{p}{'' if p.is_dir() else '  (missing)'}"
+                   + (f"  follows {', '.join(follow)}" if follow else ""))
 
 
 @project_group.command("remove")

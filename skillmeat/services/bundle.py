@@ -23,6 +23,7 @@ from skillmeat.model.errors import (
     NotFoundError,
     SignatureError,
 )
+from skillmeat.model.manifest import LOCK_NAME, MANIFEST_NAME, LockEntry, Manifest
 from skillmeat.model.pack import (
     ARTIFACTS,
     MANIFEST,
@@ -42,6 +43,7 @@ from skillmeat.services.refs import git_signer
 from skillmeat.services.trust import TrustSet, Verdict, verify
 from skillmeat.store.collection import CollectionStore
 from skillmeat.store.home import Home
+from skillmeat.store.manifest import parse_lock, parse_toml
 from skillmeat.store.packzip import PackReader, PackWriter
 from skillmeat.store.refstore import PREFIX, RefStore, check_ref_name, tree_from_entries
 
@@ -98,11 +100,15 @@ _NO_TAGS = _NoTags()
 def build(
     home: Home, store: CollectionStore, refs: Sequence[str], out: Path, key: PrivateKey, *,
     all_: bool = False, tags: Sequence[str] = (), name: str | None = None,
-    version: str | None = None, progress: Progress | None = None,
+    version: str | None = None, progress: Progress | None = None, at: str | None = None,
 ) -> BuildResult:
-    """Write the bundle of the chosen artifacts at HEAD to ``out`` and sign its ref."""
+    """Write the bundle of the chosen artifacts at HEAD to ``out`` and sign its ref.
+
+    ``at``: build from that commit's objects instead (the work tree is not read, so it may
+    be dirty); its manifest and lock are the commit's too.
+    """
     with home.lock():
-        head = store.repo.head()
+        head = store.repo.resolve(at) if at else store.repo.head()
         if head is None:
             raise NotFoundError(f"collection '{store.name}' has no commits yet",
                                 hint="add artifacts first")
@@ -110,14 +116,15 @@ def build(
         files_at = store.repo.files_at(head)
         members = _members(ids, files_at)
         roots = TYPE_DIRS if all_ else sorted({r for a in ids for r in artifact_roots(a)})
-        dirty = store.repo.dirty_paths(roots)
+        dirty = store.repo.dirty_paths(roots) if at is None else []
         if dirty:
             raise ConflictError(f"uncommitted changes in {', '.join(dirty[:3])}"
                                 f"{' ...' if len(dirty) > 3 else ''}",
                                 hint="a bundle is built from a commit: run `skillmeat snapshot` first")
-        coll = store.manifest()
+        coll, lock = (store.manifest(), store.lock()) if at is None else collection_at(
+            store, files_at, head)
         bname = check_part(name or (ids[0].base if len(ids) == 1 else coll.name), "bundle name")
-        bversion = check_version(version or _default_version(store, coll.version, head))
+        bversion = check_version(version or default_version(store, coll.version, head))
         ref = bundle_ref(bname, bversion)
         art_entries = {ARTIFACTS + rel: files_at[rel] for rel, _ in members.values()}
         refs_store = RefStore(store.repo.repo)
@@ -134,7 +141,7 @@ def build(
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         try:
             manifest, digest, signed = _write(store, head, ids, members, files_at, tmp, key, bname,
-                                              bversion, progress, coll.name)
+                                              bversion, progress, coll.name, lock, at is not None)
             commit, reused = _sign_ref(store, refs_store, ref, existing, art_entries, signed, key,
                                        manifest)
             size = tmp.stat().st_size
@@ -145,10 +152,40 @@ def build(
         return BuildResult(out, manifest, digest, size, ref, commit, reused)
 
 
-def _default_version(store: CollectionStore, base: str, head: str) -> str:
+def default_version(store: CollectionStore, base: str, head: str) -> str:
     """``<collection version>-<commit time>-g<commit>``: unique per commit, ordered by time."""
     stamp = datetime.datetime.fromtimestamp(store.repo.repo[head].commit_time, datetime.UTC)
     return f"{base}-{stamp:%Y%m%d%H%M%S}-g{head[:7]}"
+
+
+def collection_at(store: CollectionStore, files_at: dict[str, tuple[int, str]], commit: str
+                   ) -> tuple[Manifest, dict[str, LockEntry]]:
+    """The manifest and lock as a commit holds them."""
+    def parsed(name: str) -> tuple[dict[str, Any], str] | None:
+        where = f"{name} at commit {commit[:12]}"
+        entry = files_at.get(name)
+        if entry is None:
+            return None
+        return parse_toml(store.repo.blob(entry[1]).decode("utf-8", errors="replace"), where), where
+
+    manifest = parsed(MANIFEST_NAME)
+    if manifest is None:
+        raise NotFoundError(f"commit {commit[:12]} of {store.path} has no {MANIFEST_NAME}",
+                            hint="build from a commit of the collection")
+    lock = parsed(LOCK_NAME)
+    return (Manifest.from_dict(*manifest),
+            parse_lock(*lock) if lock is not None else {})
+
+
+def from_ref(store: CollectionStore, ref: str, out: Path) -> BuildResult:
+    """The bundle a signed ref holds, written to ``out`` byte for byte (nothing re-signed)."""
+    commit = store.repo.resolve(ref)
+    files = store.repo.files_at(commit)
+    if MANIFEST not in files:
+        raise PackError(ref, f"no {MANIFEST}: not a bundle ref")
+    manifest = PackManifest.parse(store.repo.blob(files[MANIFEST][1]), f"{ref}: {MANIFEST}")
+    digest = write_from_ref(store, commit, out, ref)
+    return BuildResult(out, manifest, digest, out.stat().st_size, ref, commit, True)
 
 
 def _members(ids: list[ArtifactId],
@@ -162,6 +199,14 @@ def _members(ids: list[ArtifactId],
     return out
 
 
+def holds_all_at(store: CollectionStore, bundle_commit: str, at: str) -> bool:
+    """A bundle ref's artifacts are exactly every artifact of the collection at commit ``at``."""
+    files_at = store.repo.files_at(at)
+    members = _members(sorted(ids_from_paths(list(files_at))), files_at)
+    tree = tree_from_entries(store.repo.repo, {rel: files_at[rel] for rel, _ in members.values()})
+    return _artifacts_tree(store, bundle_commit) == tree
+
+
 def _artifacts_tree(store: CollectionStore, commit: str) -> str | None:
     tree = store.repo.repo[commit].tree
     return str(tree["artifacts"].id) if "artifacts" in tree else None
@@ -171,14 +216,15 @@ def _write(
     store: CollectionStore, head: str, ids: list[ArtifactId],
     members: dict[str, tuple[str, ArtifactId]], files_at: dict[str, tuple[int, str]], dest: Path,
     key: PrivateKey, name: str, version: str, progress: Progress | None, source: str,
+    lock: dict[str, LockEntry], from_objects: bool,
 ) -> tuple[PackManifest, str, dict[str, bytes]]:
-    lock = store.lock()
     files: dict[ArtifactId, list[PackFile]] = {a: [] for a in ids}
     with PackWriter(dest) as writer:
         for i, member in enumerate(sorted(members), 1):
             rel, aid = members[member]
-            mode = files_at[rel][0]
-            size, sha = writer.add_file(member, store.path / rel, mode)
+            mode, oid = files_at[rel]
+            size, sha = (writer.add_bytes(member, store.repo.blob(oid), mode) if from_objects
+                         else writer.add_file(member, store.path / rel, mode))
             files[aid].append(PackFile(member, size, sha, mode))
             if progress is not None:
                 progress(i, len(members))

@@ -30,6 +30,7 @@ from skillmeat.model.sshkeys import PrivateKey
 from skillmeat.services import catalog_api, catalog_data, catalog_pages
 from skillmeat.services.catalog_pages import one_line
 from skillmeat.store import mkdocs_site, static_server
+from skillmeat.store.collection import CollectionStore
 from skillmeat.store.files import process_lock
 from skillmeat.store.home import Home
 
@@ -60,9 +61,11 @@ class BuildResult:
 def build(home: Home, out: Path, *, collections: Sequence[str] = (),
           markets: Sequence[str] | None = None, title: str = "", site_url: str = "",
           signer: PrivateKey | None = None, strict: bool = False, project: Path | None = None,
-          days: int = 30, now: datetime.datetime | None = None) -> BuildResult:
+          days: int = 30, now: datetime.datetime | None = None,
+          opened: Sequence[CollectionStore] = ()) -> BuildResult:
     """Build the catalog into ``out``. ``project``: keep the generated MkDocs project there
-    (it must be missing or empty); otherwise it lives in a temporary directory."""
+    (it must be missing or empty); otherwise it lives in a temporary directory. ``opened``:
+    collections already opened (an unregistered checkout, say), shown instead of ``collections``."""
     out = Path(os.path.abspath(out))
     _check_replaceable(out)
     check_site_url(site_url)
@@ -74,7 +77,7 @@ def build(home: Home, out: Path, *, collections: Sequence[str] = (),
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     gathered = catalog_data.gather(home, collections=collections, markets=markets, title=title,
-                                   days=days, site_url=site_url, now=now)
+                                   days=days, site_url=site_url, now=now, opened=opened)
     cat = gathered.catalog
     seconds["gather"] = _lap(started)
     out.parent.mkdir(parents=True, exist_ok=True)

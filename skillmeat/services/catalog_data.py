@@ -70,13 +70,19 @@ class Gathered:
 
 def gather(home: Home, *, collections: Sequence[str] = (), markets: Sequence[str] | None = None,
            title: str = "", days: int = 30, site_url: str = "",
-           now: datetime.datetime | None = None) -> Gathered:
+           now: datetime.datetime | None = None,
+           opened: Sequence[CollectionStore] = ()) -> Gathered:
     """Everything the catalog shows. ``collections``: names (default: every collection);
-    ``markets``: names (None: every marketplace; empty: none)."""
+    ``markets``: names (None: every marketplace; empty: none); ``opened``: collections
+    already opened (registered or not), shown instead of ``collections``."""
     now = now or datetime.datetime.now(datetime.UTC).replace(microsecond=0)
-    known = home.collections()
-    names = list(dict.fromkeys(collections)) if collections else sorted(known)
-    stores = {n: home.collection(n) for n in names}
+    if opened:
+        stores = {s.name: s for s in opened}
+    else:
+        known = home.collections()
+        names = list(dict.fromkeys(collections)) if collections else sorted(known)
+        stores = {n: home.collection(n) for n in names}
+    names = list(stores)
     health = mcp_health.last_health(home)
     cat = Catalog(title or _title(names), format_time(now), site_url=site_url)
     g = Gathered(cat, stores)

@@ -46,11 +46,13 @@ class PublishResult:
     location: str
     dry_run: bool
     artifacts: tuple[str, ...]
+    changed: bool = True  # False: the marketplace already listed exactly this bundle
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "sha256": self.sha256,
                 "size": self.size, "status": self.status, "location": self.location,
-                "dry_run": self.dry_run, "artifacts": list(self.artifacts)}
+                "dry_run": self.dry_run, "artifacts": list(self.artifacts),
+                "changed": self.changed}
 
 
 def _vault_of(mp: Marketplace) -> vaults.Vault:
@@ -66,9 +68,8 @@ def publish(home: Home, store: CollectionStore, mp: Marketplace, names: Sequence
             key: PrivateKey, *, all_: bool = False, tags: Sequence[str] = (),
             bundle_name: str | None = None, version: str | None = None, draft: bool = False,
             dry_run: bool = False) -> PublishResult:
-    vault = _vault_of(mp)
+    _vault_of(mp)  # refuse a marketplace that cannot be published to before building
     status = "draft" if draft else "published"
-    trust = trust_for(home, store)
     with tempfile.TemporaryDirectory(prefix="skillmeat-publish-") as tmp:
         if dry_run:
             planned = bundle.select(store, store.repo.head() or "HEAD", names, all_=all_, tags=tags)
@@ -78,15 +79,25 @@ def publish(home: Home, store: CollectionStore, mp: Marketplace, names: Sequence
                                  tuple(str(a) for a in planned))
         built = bundle.build(home, store, names, Path(tmp) / "bundle.skillmeat-pack", key,
                              all_=all_, tags=tags, name=bundle_name, version=version)
-        m = built.manifest
-        description, found_tags = _about(store, [str(a.id) for a in m.artifacts])
-        if vault.kind == "git":
-            location = _publish_git(home, store, vault, built, key, status, description, found_tags)
-        else:
-            location = vaults.upload(home, vault, store, built, key, trust, status=status,
-                                     description=description, tags=found_tags).location
-        return PublishResult(m.name, m.version, built.sha256, built.size, status, location,
-                             False, tuple(str(a.id) for a in m.artifacts))
+        return publish_built(home, store, mp, built, key, status=status)
+
+
+def publish_built(home: Home, store: CollectionStore, mp: Marketplace, built: bundle.BuildResult,
+                  key: PrivateKey, *, status: str = "published") -> PublishResult:
+    """List a bundle already built (and its ref signed) in a marketplace; re-sign the feed.
+    A git marketplace that already lists exactly this bundle gets no new feed commit."""
+    vault = _vault_of(mp)
+    m = built.manifest
+    description, found_tags = _about(store, [str(a.id) for a in m.artifacts])
+    changed = True
+    if vault.kind == "git":
+        location, changed = _publish_git(home, store, vault, built, key, status, description,
+                                         found_tags)
+    else:
+        location = vaults.upload(home, vault, store, built, key, trust_for(home, store),
+                                 status=status, description=description, tags=found_tags).location
+    return PublishResult(m.name, m.version, built.sha256, built.size, status, location,
+                         False, tuple(str(a.id) for a in m.artifacts), changed)
 
 
 def _about(store: CollectionStore, ids: list[str]) -> tuple[str, list[str]]:
@@ -132,27 +143,29 @@ def yank(home: Home, store: CollectionStore | None, mp: Marketplace, name: str, 
 
 
 def _publish_git(home: Home, store: CollectionStore, vault: vaults.Vault, built: bundle.BuildResult,
-                 key: PrivateKey, status: str, description: str, tags: list[str]) -> str:
+                 key: PrivateKey, status: str, description: str, tags: list[str]) -> tuple[str, bool]:
     vaults.push_bundle_ref(vault, store, built)
     m = built.manifest
     entry = vaults.feed_entry(m, built, built.ref, status, description, tags)
 
-    def add_listing(feed: feedmodel.Feed) -> None:
+    def add_listing(feed: feedmodel.Feed) -> bool:
         listed = feed.find(m.name, m.version)
         if listed is not None:
             vaults.check_same_bundle(vault, listed, built)
-            return
+            return False
         feed.listings.append(entry)
         feed.listings.sort(key=lambda e: (str(e.get("name")),
                                           feedmodel.version_key(str(e.get("version")))))
+        return True
 
-    _update_git_feed(home, store, vault, key, add_listing)
-    return f"{vault.git_url} {built.ref}"
+    changed = _update_git_feed(home, store, vault, key, add_listing)
+    return f"{vault.git_url} {built.ref}", changed
 
 
 def _update_git_feed(home: Home, store: CollectionStore, vault: vaults.Vault, key: PrivateKey,
-                     change: Callable[[feedmodel.Feed], None]) -> None:
+                     change: Callable[[feedmodel.Feed], bool | None]) -> bool:
     """Append a signed feed commit on top of the remote's tip; retry when the push loses.
+    ``change`` returning False means there is nothing to change: no commit, no push.
 
     The remote's feed is verified as a client would before anything is signed on top of it:
     every commit signed by a trusted key, and the feed itself signed by one (or by us).
@@ -179,14 +192,15 @@ def _update_git_feed(home: Home, store: CollectionStore, vault: vaults.Vault, ke
                                 hint="ask a holder of that key set to add your key")
         if not feed.keys:
             feed.keys = [" ".join(mine)]
-        change(feed)
+        if change(feed) is False:
+            return False
         vaults.bump_and_sign(feed, key)
         signed_update(store, "feed", {feedmodel.FEED_FILE: feed.to_json()},
                       f"Feed {vault.name} version {feed.version}", key)
         outcomes = gitcli.push_refs(store.path, vault.git_url, [FEED_REF])
         if all(o.ok for o in outcomes):
             vaults.record_written(feed, state)
-            return
+            return True
     raise ConflictError(f"marketplace {vault.name}'s feed kept moving: gave up after "
                         f"{PUSH_ATTEMPTS} pushes", hint="retry when the other publishers are done")
 

@@ -102,15 +102,12 @@ def _state(target: Target, dep: Deployment, collections: _Collections,
     def make(state: str, detail: str = "") -> ArtifactStatus:
         return ArtifactStatus(dep.artifact, dep.profile, state, detail, dep.paths)
 
-    hooks = _present_hooks(target.root, dep)
-    files = [p for p in dep.paths if p != dep.settings.get("file")]
-    entries = placed_entries(target.root, files, cache)
-    if not entries and not _any_hook(hooks):
+    now = placed_now(target, dep, cache)
+    if now is None:
         settings = dep.settings.get("file")
         if settings and (target.root / str(settings)).exists():
             return make(states.MODIFIED, f"its hook entries in {settings} were changed or removed")
         return make(states.MISSING, "deleted from the project")
-    now = hash_entries(entries, hooks)
     collection_hash = collections.hash_of(dep.collection, dep.artifact)
     if collection_hash is None:
         return make(states.REMOVED, f"no longer in collection '{dep.collection}'")
@@ -123,6 +120,17 @@ def _state(target: Target, dep: Deployment, collections: _Collections,
     if collection_changed:
         return make(states.OUTDATED, f"collection '{dep.collection}' has a newer version")
     return make(states.IN_SYNC)
+
+
+def placed_now(target: Target, dep: Deployment, cache: StatCache | None = None) -> str | None:
+    """The hash of what the project holds of a deployment now (None: nothing of it is left);
+    it differs from ``dep.deployed_hash`` when the files were changed in the project."""
+    hooks = _present_hooks(target.root, dep)
+    files = [p for p in dep.paths if p != dep.settings.get("file")]
+    entries = placed_entries(target.root, files, cache)
+    if not entries and not _any_hook(hooks):
+        return None
+    return hash_entries(entries, hooks)
 
 
 def _present_hooks(root: Path, dep: Deployment) -> dict[str, Any]:

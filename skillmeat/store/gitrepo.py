@@ -298,6 +298,22 @@ class GitRepo:
             commit = parent
         return out
 
+    def last_change_of(self, names: Iterable[str], rev: str) -> str:
+        """The newest commit (first parents back from ``rev``) whose top-level entries
+        ``names`` (files or directories) differ from its parent's; the root commit at the end."""
+        wanted = tuple(names)
+
+        def entries(tree: Any) -> tuple[str, ...]:
+            return tuple(str(tree[n].id) if n in tree else "" for n in wanted)
+
+        commit = self.repo[self.resolve(rev)]
+        while commit.parent_ids:
+            parent = self.repo[commit.parent_ids[0]]
+            if entries(commit.tree) != entries(parent.tree):
+                break
+            commit = parent
+        return str(commit.id)
+
     def blob(self, oid: str) -> bytes:
         data: bytes = self.repo[oid].data
         return data

@@ -35,8 +35,6 @@ def render_new_manifest(name: str, description: str = "") -> str:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    import tomllib
-
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -45,10 +43,16 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(str(path), f"cannot read it ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), f"not UTF-8 text ({exc.reason})") from None
+    return parse_toml(text, str(path))
+
+
+def parse_toml(text: str, where: str) -> dict[str, Any]:
+    import tomllib
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), f"invalid TOML: {exc}", hint="fix the file and retry") from None
+        raise ConfigError(where, f"invalid TOML: {exc}", hint="fix the file and retry") from None
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -115,14 +119,17 @@ def _left_behind(text: str, removed: set[str]) -> str | None:
 def load_lock(path: Path) -> dict[str, LockEntry]:
     if not path.exists():
         return {}
-    data = read_toml(path)
+    return parse_lock(read_toml(path), str(path))
+
+
+def parse_lock(data: dict[str, Any], where: str) -> dict[str, LockEntry]:
     hint = "restore it: git checkout -- skillmeat.lock"
     if data.get("format") != LOCK_FORMAT:
-        raise ConfigError(str(path), f"format is {data.get('format')!r}, expected {LOCK_FORMAT!r}",
+        raise ConfigError(where, f"format is {data.get('format')!r}, expected {LOCK_FORMAT!r}",
                           hint=hint)
     arts = data.get("artifacts", {})
     if not isinstance(arts, dict) or not all(isinstance(e, dict) for e in arts.values()):
-        raise ConfigError(str(path), "'artifacts' must hold one table per artifact", hint=hint)
+        raise ConfigError(where, "'artifacts' must hold one table per artifact", hint=hint)
     return {aid: LockEntry.from_dict(e) for aid, e in arts.items()}
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from skillmeat.model.errors import NotFoundError, SkillmeatError
 
 if TYPE_CHECKING:
+    from skillmeat.model.sshkeys import PrivateKey
     from skillmeat.store.collection import CollectionStore
     from skillmeat.store.home import Home
 
@@ -169,3 +170,48 @@ def repo_root(start: Path | None = None) -> Path:
 
     cwd = start or Path.cwd()
     return Path(run_git(["rev-parse", "--show-toplevel"], cwd=cwd, source=str(cwd)).strip())
+
+
+def info(name: str, text: str) -> None:
+    """One line of what a hook did (or why it did nothing)."""
+    sys.stdout.write(f"skillmeat-{name}: {' '.join(text.split())}\n")
+    sys.stdout.flush()
+
+
+def push_skip(push: Push | None) -> str | None:
+    """Why a pre-push hook has nothing to do (None: it has work)."""
+    if guarded():
+        return "inside SkillMeat's own push of refs/skillmeat/*: nothing to do"
+    if push is not None and push.only_deletes:
+        return "the push only deletes refs: nothing to do"
+    if push is not None and push.only_ours:
+        return "the push only carries refs/skillmeat/*: nothing to do"
+    return None
+
+
+def pushed_by_git(argv_remote: Sequence[str]) -> Push | None:
+    """``push_from_env``, plus the refs on stdin when git itself runs us as its pre-push hook
+    (``REMOTE URL`` as arguments)."""
+    push = push_from_env(argv_remote)
+    if push is not None and not push.refs and len(argv_remote) >= 2 and not sys.stdin.isatty():
+        refs = parse_pushed(sys.stdin.read().splitlines())
+        push = Push(push.remote_name, push.remote_url, refs)
+    return push
+
+
+def signing_key(h: Home, name: str | None) -> PrivateKey:
+    """The user's signing key; an encrypted one takes $SKILLMEAT_KEY_PASSPHRASE (no prompt:
+    hooks run without a terminal)."""
+    from skillmeat.model.errors import BadInputError
+    from skillmeat.services import keys
+
+    def passphrase() -> str:
+        if KEY_PASSPHRASE_ENV in os.environ:
+            return os.environ[KEY_PASSPHRASE_ENV]
+        raise BadInputError("the signing key is encrypted",
+                            hint=f"set {KEY_PASSPHRASE_ENV} for the push")
+
+    return keys.signing_key(h, name, passphrase)
+
+
+KEY_PASSPHRASE_ENV = "SKILLMEAT_KEY_PASSPHRASE"

@@ -65,24 +65,36 @@ def parse(raw: bytes | str, path: str) -> Frontmatter:
     if not text.startswith("---") or text[3:4] not in ("\n", ""):
         diags.append(warning(path, 1, "no-frontmatter", "no YAML frontmatter"))
         return Frontmatter({}, text, {}, tuple(diags), present=False)
-    end = _closing_line(text)
-    if end is None:
+    split = _split(text)
+    if split is None:
         diags.append(warning(path, 1, "unterminated", "frontmatter has no closing '---' line"))
         return Frontmatter({}, text, {}, tuple(diags), present=False)
-    lines = text.split("\n")
-    yaml_text = "\n".join(lines[1:end])
-    body = "\n".join(lines[end + 1 :])
-    key_lines = _key_lines(lines[1:end])
-    data = _load_yaml(yaml_text, path, diags)
+    yaml_text, body = split
+    lines = yaml_text.split("\n") if yaml_text is not None else []
+    key_lines = _key_lines(lines)
+    data = _load_yaml(yaml_text or "", path, diags)
     if data is None:
-        data = _lenient(lines[1:end])
+        data = _lenient(lines)
     return Frontmatter(data, body, key_lines, tuple(diags), present=True)
 
 
-def _closing_line(text: str) -> int | None:
-    for i, line in enumerate(text.split("\n")):
-        if i and line.rstrip() in ("---", "..."):
-            return i
+def _split(text: str) -> tuple[str | None, str] | None:
+    """The lines between the opening line and the closing ``---`` (or ``...``) line (None when
+    there are none) and the body after it; None when nothing closes the frontmatter. Reads only
+    up to the closing line: a long body is sliced, never split into lines."""
+    start = text.find("\n") + 1
+    if not start:
+        return None
+    first = start
+    while start <= len(text):
+        nl = text.find("\n", start)
+        stop = len(text) if nl < 0 else nl
+        if text[start:stop].rstrip() in ("---", "..."):
+            inner = text[first:start - 1] if start > first else None
+            return inner, "" if nl < 0 else text[nl + 1:]
+        if nl < 0:
+            return None
+        start = nl + 1
     return None
 
 

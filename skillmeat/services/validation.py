@@ -48,7 +48,7 @@ def validate_path(path: Path, *, strict: bool = False, type_: ArtifactType | Non
         report = Report(str(path))
         if (path / MANIFEST_NAME).is_file():
             report.diagnostics += _manifest(path / MANIFEST_NAME)
-            report.diagnostics += _strays(tree)
+            report.diagnostics += strays(tree)
     report.diagnostics += found.notes
     for cand in found.candidates:
         report.artifacts += 1
@@ -101,7 +101,7 @@ def _manifest(path: Path) -> list[Diagnostic]:
     return []
 
 
-def _strays(tree: FsTree) -> list[Diagnostic]:
+def strays(tree: Tree) -> list[Diagnostic]:
     """Files under the artifact directories that belong to no artifact."""
     files = tree.files()
     owned = {p for paths in ids_from_paths(files).values() for p in paths}

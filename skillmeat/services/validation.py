@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +74,8 @@ def check_candidate(tree: Tree, cand: Candidate, level: rules.Level) -> list[Dia
     shown = main.src or cand.origin
     raw = generated.get(main.dest) or tree.read(main.src)
     if aid.type in (ArtifactType.HOOK, ArtifactType.MCP):
+        import tomllib  # here: most artifacts are Markdown (start-up time of the validate hook)
+
         try:
             data = tomllib.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -87,6 +88,8 @@ def check_candidate(tree: Tree, cand: Candidate, level: rules.Level) -> list[Dia
 
 
 def _manifest(path: Path) -> list[Diagnostic]:
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         Manifest.from_dict(data, MANIFEST_NAME)

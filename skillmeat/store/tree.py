@@ -11,8 +11,6 @@ import stat
 from pathlib import Path
 from typing import Protocol
 
-from skillmeat.store.files import sha256_file
-
 
 class Tree(Protocol):
     label: str
@@ -81,6 +79,8 @@ class FsTree:
         return 0o100755 if st.st_mode & stat.S_IXUSR else 0o100644
 
     def digest(self, path: str) -> str:
+        from skillmeat.store.files import sha256_file  # not at import: hook start-up time
+
         return sha256_file(self.root / path)
 
 

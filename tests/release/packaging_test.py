@@ -33,9 +33,16 @@ RUNTIME_FILES = (
     "skillmeat/templates/catalog/artifact.md.j2",
     "skillmeat/site/assets/stylesheets/catalog.css",
     "skillmeat/site/assets/javascripts/iframe-worker-shim.js",
+    "skillmeat/templates/githooks/pre-push",
+    "skillmeat/templates/githooks/post-merge",
+    "skillmeat/templates/githooks/post-checkout",
+    "skillmeat/templates/team/pre-commit-config.yaml.j2",
+    "skillmeat/templates/team/allowed_signers.j2",
+    "skillmeat/templates/team/README.md.j2",
 )
 SDIST_FILES = ("pyproject.toml", "README.md", "CHANGELOG.md", "LICENSE", ".pre-commit-hooks.yaml",
-               "mkdocs.yml", "docs/index.md", "tests/conftest.py", "examples")
+               "mkdocs.yml", "docs/index.md", "docs/schemas", "tests/conftest.py", "examples",
+               "hooks/pre-push", "hooks/post-merge", "hooks/post-checkout")
 # Files setuptools adds to every sdist.
 SDIST_GENERATED = re.compile(r"^(PKG-INFO|setup\.cfg|skillmeat\.egg-info/.*)$")
 # Prints the installed package's files, for comparing two installs.

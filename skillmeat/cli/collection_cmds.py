@@ -51,8 +51,9 @@ def _init_team(home: Home, path: Path, name: str | None, principal: str,
         click.echo("No signing key: add one later with `skillmeat keys generate`, then `skillmeat "
                    "keys trust --team default --principal EMAIL` and `skillmeat keys git-setup "
                    "--repo .` in the repository")
+    kept = "" if made.guide == scaffold.README else " (your README.md is kept as it was)"
     click.echo("Next: `pre-commit install` (or `skillmeat hooks install`), add a remote and "
-               "`git push -u origin main`; teammates follow README.md")
+               f"`git push -u origin main`; teammates follow {made.guide}{kept}")
 
 
 @click.group("collection")

@@ -3,7 +3,10 @@
 A definition names one server: ``transport`` (stdio, http, sse, ws), ``command``/``args``/
 ``env`` for stdio, ``url``/``headers`` for the others. Secret values are references
 (``${VAR}`` or ``${VAR:-default}``), which Claude Code expands itself; a literal that looks
-like a secret is refused unless the caller allows it.
+like a secret is refused unless the caller allows it: a token-shaped or high-entropy value
+anywhere, and any literal under a secret-looking name (``DB_PASSWORD``, ``GITHUB_TOKEN``,
+``X-Api-Key``, ``Authorization``...) however short, unless it is plainly not a secret (empty,
+a flag such as ``true`` or ``1``, a path, a URL without a password).
 """
 
 from __future__ import annotations
@@ -31,6 +34,18 @@ _TOKEN_PATTERNS = (
     re.compile(r"glpat-[A-Za-z0-9_-]{20,}"),
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
 )
+# a name whose value is a secret: any of these words, or a name ending in KEY (API_KEY, X-Api-Key)
+_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|KEY$|AUTH|CREDENTIAL|PRIVATE",
+                          re.IGNORECASE)
+# ... unless its last word says it holds something else (TOKEN_URL, AUTH_TYPE, SECRET_FILE)
+_NOT_SECRET_END = frozenset((
+    "URL", "URI", "ENDPOINT", "HOST", "PORT", "PATH", "FILE", "DIR", "TYPE", "MODE", "METHOD",
+    "SCHEME", "PROVIDER", "TTL", "TIMEOUT", "EXPIRY", "NAME", "USER", "USERNAME", "ID", "REGION",
+    "SCOPE", "SCOPES", "HEADER", "ENABLED", "DISABLED", "VERSION", "AUTHOR", "AUTHORS"))
+_FLAG = frozenset(("true", "false", "yes", "no", "on", "off", "none", "null"))
+_AUTH_SCHEME = re.compile(r"^\s*(Bearer|Basic|token)\b\s*", re.IGNORECASE)
+_PATH = re.compile(r"^(~?/|\.{1,2}/|[A-Za-z]:[\\/])")
+_URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")
 
 
 @dataclass(frozen=True)
@@ -115,10 +130,11 @@ class McpServer:
         found = []
         for table in ("env", "headers"):
             for key, value in getattr(self, table).items():
-                if looks_secret(value):
+                if (looks_secret(value) or url_password(value)
+                        or (secret_name(key) and literal_secret(value))):
                     found.append(f"{table}.{key}")
         found += [f"args[{i}]" for i, a in enumerate(self.args) if looks_secret(a, strict=True)]
-        if looks_secret(self.url, strict=True):
+        if looks_secret(self.url, strict=True) or url_password(self.url):
             found.append("url")
         return found
 
@@ -139,6 +155,31 @@ def looks_secret(value: str, *, strict: bool = False) -> bool:
         if len(word) >= 20 and _entropy(word) >= 3.5 and not word.startswith(("http", "/")):
             return True
     return False
+
+
+def secret_name(key: str) -> bool:
+    """An env variable or header whose value is a secret by its name (case-insensitive)."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", key.upper()) if w]
+    return bool(words) and words[-1] not in _NOT_SECRET_END and bool(
+        _SECRET_NAME.search("_".join(words)))
+
+
+def literal_secret(value: str) -> bool:
+    """A value written out (not a ${VAR} reference) that could be a secret, however short:
+    not empty, a flag or small number, a path, or a URL without a password."""
+    bare = _AUTH_SCHEME.sub("", REFERENCE.sub("", value)).strip()
+    if not re.search(r"[A-Za-z0-9]", bare) or bare.lower() in _FLAG:
+        return False
+    if bare.isdigit() and len(bare) <= 5:  # 1, 0, 3600 (a port, a timeout)
+        return False
+    if url_password(bare):
+        return True
+    return not (_PATH.match(bare) or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", bare))
+
+
+def url_password(value: str) -> bool:
+    """A URL with a literal password in it (``postgres://app:hunter2@db/app``)."""
+    return bool(_URL_PASSWORD.match(REFERENCE.sub("", value).strip()))
 
 
 def _entropy(text: str) -> float:

@@ -35,6 +35,7 @@ def init_collection(home: Home, path: Path, name: str | None = None) -> Collecti
     """Make ``path`` a collection repository (creating it if needed) and register it."""
     path = path.absolute()
     name = check_part(name or path.name, "collection name")
+    check_not_nested(home, path)
     known = home.collections()
     if (path / MANIFEST_NAME).exists():
         if home.name_for(path) is not None:
@@ -61,6 +62,17 @@ def init_collection(home: Home, path: Path, name: str | None = None) -> Collecti
         if home.config.active() is None:
             home.config.set_active(name)
     return CollectionStore(name, path)
+
+
+def check_not_nested(home: Home, path: Path) -> None:
+    """Refuse a collection inside another collection's work tree (git would embed it)."""
+    path = path.resolve()
+    for parent in path.parents:
+        if (parent / MANIFEST_NAME).is_file() and (parent / ".git").exists():
+            name = home.name_for(parent)
+            label = f"collection '{name}'" if name else "a collection"
+            raise ConflictError(f"{path} is inside {label} at {parent}: nothing was changed",
+                                hint="make the new collection outside the other one's directory")
 
 
 def create_collection(home: Home, name: str) -> CollectionStore:

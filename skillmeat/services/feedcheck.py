@@ -5,7 +5,8 @@ canonical JSON of ``signed``). The client refuses, each with one line: a feed ov
 cap, a signature made for something else (another namespace, other bytes, a wrong keyid),
 too few distinct trusted keys (the first use trusts pinned keys or the user's trust; later
 uses trust only the key set accepted before), a revoked key, a new key set not signed by the
-previous one, an older version than seen before (rollback), the same version with different
+previous one (unless it only adds keys and is signed by one the user trusts: a team admitting
+a member), an older version than seen before (rollback), the same version with different
 content, and an expired feed (freeze). The caller saves the returned state once it uses the
 feed, so the next run can tell.
 """
@@ -94,6 +95,13 @@ def check_feed(
         rotating = bool(feed_keys) and (set(feed_keys) != set(old_keys)
                                         or feed.threshold != state.threshold)
         counted = counting(old_keys)
+        if (rotating and set(old_keys) < set(feed_keys) and feed.threshold == state.threshold
+                and len(counted) < state.threshold):
+            # keys only added (a team admitting a member who publishes): a signer in the new
+            # set that this client trusts itself vouches for the addition
+            vouching = {raw: k for raw, k in valid.items()
+                        if raw in feed_keys and _trusted(k, trust, now, where)}
+            counted = {**counting(vouching), **counted}
         _need(where, counted, state.threshold, why_not, bad, rotating=rotating)
         if rotating:
             why_not.clear()
@@ -191,6 +199,7 @@ def _need(where: str, counted: dict[bytes, PublicKey], threshold: int, why_not: 
     if len(counted) >= threshold:
         return
     prefix = "new key set not signed by the previous one: " if rotating else ""
+    tampered = bool(bad) and not why_not  # no signature failed for want of trust: trusting cannot help
     if counted:
         reason = f"signed by {len(counted)} trusted key(s), threshold {threshold}"
         others = list(why_not.values()) or bad
@@ -202,8 +211,13 @@ def _need(where: str, counted: dict[bytes, PublicKey], threshold: int, why_not: 
         reason = bad[0]
     else:
         reason = "unsigned feed"
-    hint = ("a new key set is accepted only when signed by the previous one" if rotating
-            else "trust the marketplace's key for 'skillmeat-feed', or pin it")
+    if tampered:
+        hint = ("the feed changed after it was signed (or its signature is for something else): "
+                "do not use it and do not re-trust its key; " + _REPUBLISH)
+    elif rotating:
+        hint = "a new key set is accepted only when signed by the previous one"
+    else:
+        hint = "trust the marketplace's key for 'skillmeat-feed', or pin it"
     raise FeedError(where, prefix + reason, hint=hint)
 
 

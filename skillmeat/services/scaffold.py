@@ -2,8 +2,9 @@
 
 Beside what ``init`` makes (manifest, lock, .gitignore) it writes the pre-commit config using
 the hooks of ``.pre-commit-hooks.yaml``, the team's allowed-signers file (with the user's own
-key when they have one), the GitHub Pages workflow and a README, and commits them as one
-commit, signed when the user has a key (git in the repository is then set up to sign too).
+key when they have one), the GitHub Pages workflow and the team guide (README.md, or TEAM.md
+when the repository has a README of its own, which is kept), and commits them as one commit,
+signed when the user has a key (git in the repository is then set up to sign too).
 Templates are jinja2 (imported lazily); the workflow uses ``<@ @>`` delimiters so GitHub's
 own expressions pass through.
 """
@@ -27,7 +28,7 @@ from skillmeat.model.errors import BadInputError, ConflictError, NotFoundError
 from skillmeat.model.manifest import LOCK_NAME, MANIFEST_NAME
 from skillmeat.model.sshkeys import PrivateKey
 from skillmeat.services import keys
-from skillmeat.services.collections import GITIGNORE
+from skillmeat.services.collections import GITIGNORE, check_not_nested
 from skillmeat.store import gitcli
 from skillmeat.store.collection import CollectionStore
 from skillmeat.store.files import atomic_write, prune_empty_dirs
@@ -44,16 +45,22 @@ PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 ALLOWED_SIGNERS = ".skillmeat/allowed_signers"
 WORKFLOW = ".github/workflows/pages.yml"
 README = "README.md"
+TEAM_GUIDE = "TEAM.md"  # the guide's name when the repository has a README.md of its own
 GITIGNORE_NAME = ".gitignore"
 
 _ARTIFACTS = "(skills|commands|agents|hooks|mcp)/"
 _COMMIT = ("pre-commit", "pre-merge-commit", "manual")
-_PULL = ("post-merge", "post-checkout")
+_PULL = ("post-merge", "post-checkout", "post-rewrite")
+# what `pre-commit install` installs: the commit, push and pull stages above (not manual);
+# post-rewrite deploys again after `git pull --rebase`, `git rebase` and `git commit --amend`
+INSTALL_TYPES = ("pre-commit", "pre-push", *_PULL)
 
 
 @dataclass(frozen=True)
 class HookSpec:
-    """One hook as .pre-commit-hooks.yaml defines it (a test keeps the two the same)."""
+    """One hook as .pre-commit-hooks.yaml defines it. The table below is a copy (the wheel does
+    not ship the root file): scaffold_test compares every setting of every hook with the file,
+    so a change to one without the other fails the tests."""
 
     id: str
     name: str
@@ -70,7 +77,8 @@ class HookSpec:
 
 
 HOOKS = (
-    HookSpec("skillmeat-validate", "SkillMeat validate (artifacts and frontmatter)", f"^{_ARTIFACTS}"),
+    HookSpec("skillmeat-validate", "SkillMeat validate (artifacts and frontmatter)", f"^{_ARTIFACTS}",
+             require_serial=True),
     HookSpec("skillmeat-lock", "SkillMeat lock (skillmeat.lock up to date)",
              rf"^({_ARTIFACTS}|skillmeat\.(toml|lock)$)", pass_filenames=False, always_run=True,
              require_serial=True),
@@ -83,10 +91,9 @@ HOOKS = (
              pass_filenames=False, always_run=True, require_serial=True, stages=("pre-push",)),
     HookSpec("skillmeat-publish", "SkillMeat publish (bundle and signed feed)",
              pass_filenames=False, always_run=True, require_serial=True, stages=("pre-push",)),
-    # Building the site on every push is slow: the team runs it on demand (--hook-stage manual).
     HookSpec("skillmeat-catalog", "SkillMeat catalog (static web catalog)",
              rf"^({_ARTIFACTS}|skillmeat\.(toml|lock)$)", pass_filenames=False,
-             require_serial=True, stages=("manual",)),
+             require_serial=True, stages=("pre-push", "manual")),
     HookSpec("skillmeat-deploy",
              "SkillMeat deploy (the team's artifacts and MCP servers into your projects)",
              pass_filenames=False, always_run=True, require_serial=True, stages=_PULL),
@@ -118,25 +125,38 @@ class TeamRepo:
     commit: str
     key: KeyInfo | None
     principal: str
+    guide: str = README  # TEAM.md when the repository's own README.md was kept
 
 
-def render(name: str, *, signer: AllowedSigner | None = None,
-           hooks_repo: HooksRepo | None = None) -> dict[str, str]:
-    """The scaffold's own files (repository path -> text); manifest and lock aside."""
+def render(name: str, *, signer: AllowedSigner | None = None, hooks_repo: HooksRepo | None = None,
+           guide: str = README) -> dict[str, str]:
+    """The scaffold's own files (repository path -> text); manifest and lock aside. ``guide``
+    is where the team guide goes (README.md, or TEAM.md beside the repository's own README)."""
     check_part(name, "collection name")
-    # with a team key, only signed commits are deployed
-    hooks = [dataclasses.replace(h, args=("--require-signed",))
-             if h.id == "skillmeat-deploy" and signer else h for h in HOOKS]
+    hooks = [_team_hook(h, signed=signer is not None) for h in HOOKS]
     team = _environment(False)
     return {
         PRE_COMMIT_CONFIG: team.get_template("pre-commit-config.yaml.j2").render(
             name=name, hooks=hooks, local=hooks_repo is None, minimum_version=MINIMUM_PRE_COMMIT,
+            install_types=INSTALL_TYPES,
             repo=hooks_repo.url if hooks_repo else "", rev=hooks_repo.rev if hooks_repo else ""),
         ALLOWED_SIGNERS: team.get_template("allowed_signers.j2").render(
             name=name, signer=signer.format() if signer else ""),
         WORKFLOW: _environment(True).get_template("github-pages.yml").render(name=name),
-        README: team.get_template("README.md.j2").render(name=name, signed=signer is not None),
+        guide: team.get_template("README.md.j2").render(name=name, signed=signer is not None,
+                                                        guide=guide),
     }
+
+
+def _team_hook(hook: HookSpec, *, signed: bool) -> HookSpec:
+    """A hook as the team's config uses it: the catalog is built on demand only (on every push
+    it would be slow) and always (a clean tree has no changed files, yet should build); with a
+    team key only signed commits are deployed."""
+    if hook.id == "skillmeat-catalog":
+        return dataclasses.replace(hook, stages=("manual",), always_run=True)
+    if hook.id == "skillmeat-deploy" and signed:
+        return dataclasses.replace(hook, args=("--require-signed",))
+    return hook
 
 
 def render_workflow(name: str) -> str:
@@ -150,7 +170,7 @@ def scaffold_team(home: Home, path: Path, name: str | None = None, *, principal:
     """Make ``path`` a team collection repository: every file, one (signed) commit."""
     path = path.absolute()
     name = check_part(name or path.name, "collection name")
-    _check_target(home, path, name)
+    guide = _check_target(home, path, name)
     passphrase = _once(passphrase)
     own = _own_key(home, passphrase)
     if own is not None:
@@ -161,7 +181,7 @@ def scaffold_team(home: Home, path: Path, name: str | None = None, *, principal:
     signer = (keys.TrustRequest(own[0].public, (principal,)).signer() if own else None)
     files = {MANIFEST_NAME: render_new_manifest(name), LOCK_NAME: render_lock({}),
              GITIGNORE_NAME: _gitignore(path / GITIGNORE_NAME),
-             **render(name, signer=signer, hooks_repo=hooks_repo)}
+             **render(name, signer=signer, hooks_repo=hooks_repo, guide=guide)}
     with home.lock(), _undo_on_failure(path, list(files)):
         repo = GitRepo(path) if (path / ".git").exists() else GitRepo.init(path)
         for rel, text in files.items():
@@ -175,28 +195,39 @@ def scaffold_team(home: Home, path: Path, name: str | None = None, *, principal:
         if home.config.active() is None:
             home.config.set_active(name)
     return TeamRepo(CollectionStore(name, path), tuple(files), commit,
-                    own[0] if own else None, principal if own else "")
+                    own[0] if own else None, principal if own else "", guide)
 
 
-def _check_target(home: Home, path: Path, name: str) -> None:
-    """Refuse, before anything is written: a collection already, a taken name, a file in the
-    way, or a repository in the middle of a merge."""
+def _check_target(home: Home, path: Path, name: str) -> str:
+    """Refuse, before anything is written: a collection already, one inside another's work
+    tree, a taken name, a file in the way, or a repository in the middle of a merge. Returns
+    where the team guide goes: README.md, or TEAM.md when a README.md of the user's is there."""
     if path.exists() and not path.is_dir():
         raise ConflictError(f"{path} is a file", hint="give a new, empty or git directory")
     if (path / MANIFEST_NAME).exists():
         raise ConflictError(f"{path} is already a collection ({MANIFEST_NAME} exists)",
                             hint="scaffold a new directory, or add the team files by hand")
+    check_not_nested(home, path)
+    guide = TEAM_GUIDE if _occupied(path / README) else README
     known = home.collections()
     if name in known and known[name].resolve() != path.resolve():
         raise ConflictError(f"a collection named '{name}' already exists at {known[name]}",
                             hint="pass --name to choose another name")
-    taken = [rel for rel in (LOCK_NAME, PRE_COMMIT_CONFIG, ALLOWED_SIGNERS, WORKFLOW, README)
-             if (path / rel).exists() and (not (path / rel).is_file() or (path / rel).stat().st_size)]
+    taken = [rel for rel in (LOCK_NAME, PRE_COMMIT_CONFIG, ALLOWED_SIGNERS, WORKFLOW, guide)
+             if _occupied(path / rel)]
+    if guide == TEAM_GUIDE and TEAM_GUIDE in taken:
+        taken.insert(taken.index(TEAM_GUIDE), README)
     if taken:
         raise ConflictError(f"{path} already has {', '.join(taken)}: not overwriting",
                             hint="move them away first, or keep them and run `skillmeat init` without --team")
     if (path / ".git").exists():
         GitRepo(path).check_state()
+    return guide
+
+
+def _occupied(target: Path) -> bool:
+    """Something of the user's is there (an empty file is fine to fill)."""
+    return target.exists() and (not target.is_file() or target.stat().st_size > 0)
 
 
 def _own_key(home: Home, passphrase: Callable[[], str]) -> tuple[KeyInfo, PrivateKey] | None:

@@ -17,7 +17,7 @@ from tests.cli.runner import ok, skillmeat
 from tests.helpers import REPO_ROOT, git, tree_state
 from tests.hooks.precommit import pre_commit
 
-INSTALL_TYPES = ["pre-commit", "pre-push", "post-merge", "post-checkout"]
+INSTALL_TYPES = ["pre-commit", "pre-push", "post-merge", "post-checkout", "post-rewrite"]
 
 
 def hook_config(repo: Path) -> dict[str, Any]:
@@ -142,26 +142,67 @@ def test_usage_errors(tmp_path: Path) -> None:
 def test_refusals_leave_everything_as_it_was(tmp_path: Path) -> None:
     ok("keys", "generate")
     ok("init", "--team", str(tmp_path / "team"))
-    mine = tmp_path / "mine"  # a git repository with a README of its own
+    mine = tmp_path / "mine"  # a git repository with a README and a TEAM.md of its own
     mine.mkdir()
     git("init", "-q", cwd=mine)
     (mine / "README.md").write_text("# mine\n")
-    git("add", "README.md", cwd=mine)
+    (mine / "TEAM.md").write_text("# who we are\n")
+    git("add", "README.md", "TEAM.md", cwd=mine)
     git("commit", "-q", "-m", "mine", cwd=mine)
     plain = tmp_path / "plain"  # not a repository: a workflow already there
     (plain / ".github" / "workflows").mkdir(parents=True)
     (plain / ".github" / "workflows" / "pages.yml").write_text("name: ours\n")
-    for path, why in ((tmp_path / "team", "already a collection"),
-                      (mine, "already has README.md"),
-                      (plain, "already has .github/workflows/pages.yml")):
+    (tmp_path / "team" / "skills").mkdir()
+    inside = f"is inside collection 'team' at {tmp_path / 'team'}: nothing was changed"
+    for args, why in ((["--team", str(tmp_path / "team")], "already a collection"),
+                      (["--team", str(mine)], "already has README.md, TEAM.md"),
+                      (["--team", str(plain)], "already has .github/workflows/pages.yml"),
+                      (["--team", str(tmp_path / "team" / "nested")], inside),
+                      (["--team", "--name", "n2", str(tmp_path / "team" / "skills")], inside),
+                      ([str(tmp_path / "team" / "nested")], inside),
+                      (["--name", "n3", str(tmp_path / "team" / "skills" / "x")], inside)):
         before = tree_state(tmp_path)
         heads = {p: git("log", "--format=%H", cwd=p) for p in (tmp_path / "team", mine)}
         configs = {p: (p / ".git" / "config").read_bytes() for p in (tmp_path / "team", mine)}
-        result = skillmeat("init", "--team", str(path))
+        result = skillmeat("init", *args)
         assert result.code == 1 and why in result.err and len(result.err.splitlines()) == 1, result
         assert result.out == ""
         assert tree_state(tmp_path) == before
         assert {p: git("log", "--format=%H", cwd=p) for p in heads} == heads
         assert {p: (p / ".git" / "config").read_bytes() for p in configs} == configs
         assert not (plain / ".git").exists()
+        assert not (tmp_path / "team" / "nested").exists()
     assert ok("collection", "list", "--json").out.count('"name"') == 1
+
+
+def test_a_github_made_repository_keeps_its_readme_and_gets_team_md(tmp_path: Path) -> None:
+    repo = tmp_path / "acme"
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    (repo / "README.md").write_text("# acme\nMade on GitHub.\n")
+    git("add", "README.md", cwd=repo)
+    git("commit", "-q", "-m", "Initial commit", cwd=repo)
+    out = ok("init", "--team", str(repo)).out
+    assert "TEAM.md" in out.splitlines()[1] and "README.md" not in out.splitlines()[1]
+    assert out.splitlines()[-1].endswith("teammates follow TEAM.md (your README.md is kept as it was)")
+    assert (repo / "README.md").read_text() == "# acme\nMade on GitHub.\n"
+    assert "skillmeat keys git-setup" in (repo / "TEAM.md").read_text()
+    assert git("log", "--format=%s", cwd=repo).splitlines() == [
+        "Initialize SkillMeat team collection 'acme'", "Initial commit"]
+    assert git("status", "--porcelain", cwd=repo) == ""
+
+
+def test_the_readmes_catalog_command_builds_on_a_clean_tree(tmp_path: Path) -> None:
+    repo = tmp_path / "acme"
+    ok("init", "--team", str(repo))
+    (repo / "skills" / "hello").mkdir(parents=True)
+    (repo / "skills" / "hello" / "SKILL.md").write_text("---\nname: hello\ndescription: Hi.\n---\n")
+    git("add", "skills", cwd=repo)
+    git("commit", "-q", "-m", "a skill", "--no-verify", cwd=repo)
+    command = "pre-commit run skillmeat-catalog --hook-stage manual"
+    assert f"`{command}`" in (repo / "README.md").read_text()
+    run = pre_commit(*command.split()[1:], cwd=repo, pc_home=tmp_path / "pc")
+    assert run.code == 0 and "Passed" in run.out and "Skipped" not in run.out, run
+    assert (repo / "site" / "index.html").is_file()
+    assert (repo / "site" / ".well-known" / "agent-skills" / "hello" / "SKILL.md").is_file()
+    assert git("status", "--porcelain", cwd=repo) == ""  # site/ is ignored

@@ -85,6 +85,19 @@ def test_add_usage_errors_exit_2_and_write_nothing(coll: Path, args: tuple[str, 
     assert state(coll) == before
 
 
+@pytest.mark.parametrize("pair", ["DB_PASSWORD=correct-horse-battery", "GITHUB_TOKEN=abc123",
+                                  "OPENAI_API_KEY=short"])
+def test_add_refuses_a_short_literal_under_a_secret_name(coll: Path, pair: str) -> None:
+    before = state(coll)
+    line = one_error_line(skillmeat("mcp", "add", "db", "--env", pair, "--", "db-mcp"), 2)
+    key, _, value = pair.partition("=")
+    assert f"mcp/db: env.{key} looks like a literal secret" in line and value not in line
+    assert f"${{{key}}}" in line
+    assert state(coll) == before
+    ok("mcp", "add", "db", "--env", f"{key}=${{{key}}}", "--env", "DEBUG=true", "--env",
+       "DB_PASSWORD_FILE=/run/secrets/db", "--", "db-mcp")
+
+
 def test_add_refuses_a_literal_secret_unless_allowed(coll: Path) -> None:
     before = state(coll)
     result = skillmeat("mcp", "add", "github", "--env", f"GITHUB_TOKEN={TOKEN}", "--",

@@ -86,3 +86,28 @@ def test_malformed_mcp_json(team: Path, text: str, words: str) -> None:
     ran = hook("mcp-check", ".mcp.json", cwd=team)
     assert ran.code == 1 and ran.out.startswith(".mcp.json: ") and words in ran.out, ran
     assert ran.out.count("\n") == 1
+
+
+def test_short_literals_under_secret_names_are_secrets(team: Path) -> None:
+    """Review finding 18: low entropy does not make a password safe to commit."""
+    write(team, "mcp/db.toml", "command = 'db-mcp'\n[env]\nDB_PASSWORD = 'correct-horse-battery'\n"
+          "GITHUB_TOKEN = 'abc123'\nDATABASE_URL = 'postgres://app:hunter2@db/app'\n"
+          "DB_PASSWORD_FILE = '/run/secrets/db'\nAUTH_URL = 'https://auth.example.com'\n"
+          "TOKEN_TTL = '3600'\nDEBUG = 'true'\nPRIVATE_MODE = '1'\nAPI_KEY = ''\n")
+    write(team, ".mcp.json", json.dumps({"mcpServers": {"api": {
+        "type": "http", "url": "https://user:pw@example.com/mcp",
+        "headers": {"x-api-key": "s3cr3t", "Authorization": "Bearer abc", "Accept": "json"}}}}))
+    ran = hook("mcp-check", "mcp/db.toml", ".mcp.json", cwd=team)
+    assert ran.code == 1, ran
+    flagged = [ln.split(" looks like")[0] for ln in ran.out.splitlines()]
+    assert flagged == ["mcp/db.toml: server db: env.DB_PASSWORD",
+                       "mcp/db.toml: server db: env.GITHUB_TOKEN",
+                       "mcp/db.toml: server db: env.DATABASE_URL",
+                       ".mcp.json: server api: headers.x-api-key",
+                       ".mcp.json: server api: headers.Authorization",
+                       ".mcp.json: server api: url"]
+    for secret in ("correct-horse", "abc123", "hunter2", "s3cr3t"):
+        assert secret not in ran.out
+    write(team, "mcp/db.toml", "command = 'db-mcp'\n[env]\nDB_PASSWORD = '${DB_PASSWORD}'\n"
+          "GITHUB_TOKEN = '${GITHUB_TOKEN:-}'\nDATABASE_URL = 'postgres://app:${DB_PASSWORD}@db/app'\n")
+    assert hook("mcp-check", "mcp/db.toml", cwd=team).code == 0

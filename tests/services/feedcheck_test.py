@@ -357,3 +357,17 @@ def test_explicit_defaults_survive_a_parse() -> None:
 def test_expires_at() -> None:
     assert feedmodel.expires_at(make_feed()) == datetime.datetime(2026, 4, 1, tzinfo=datetime.UTC)
     assert feedmodel.expires_at(make_feed(expires="soon")) is None
+
+
+def test_a_tampered_feed_says_it_changed_not_trust_the_key() -> None:
+    """Review finding 18: trusting the key cannot fix a feed changed after it was signed."""
+    feed = make_feed()
+    feed.listings[0]["bundle"]["sha256"] = "cd" * 32
+    with pytest.raises(FeedError) as info:
+        check(feed, feed_trust(K1))
+    hint = info.value.hint or ""
+    assert "changed after it was signed" in hint and "do not re-trust" in hint
+    assert "trust the marketplace's key" not in hint
+    with pytest.raises(FeedError) as info:  # a stranger's good signature: trust is the fix
+        check(make_feed(signers=(STRANGER,)), feed_trust(K1))
+    assert "trust the marketplace's key" in (info.value.hint or "")

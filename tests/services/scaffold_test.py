@@ -27,7 +27,13 @@ from skillmeat.store.home import Home
 from tests.helpers import REPO_ROOT, git, tree_state
 
 HOOK_FILE = REPO_ROOT / ".pre-commit-hooks.yaml"
-SETTINGS = {"files": "", "pass_filenames": True, "always_run": False, "require_serial": False}
+SETTINGS = {"files": "", "pass_filenames": True, "always_run": False, "require_serial": False,
+            "args": []}
+# keys of .pre-commit-hooks.yaml the local form does not copy (language: system instead; the
+# config's own minimum_pre_commit_version); every other key must be compared below
+NOT_COPIED = {"description", "language", "minimum_pre_commit_version"}
+# where the team's config differs on purpose: the catalog on demand only, and always
+TEAM_CHANGES = {"skillmeat-catalog": {"stages": ["manual"], "always_run": True}}
 FILES = [".github/workflows/pages.yml", ".gitignore", ".pre-commit-config.yaml",
          ".skillmeat/allowed_signers", "README.md", "skillmeat.lock", "skillmeat.toml"]
 
@@ -54,9 +60,9 @@ def validate_config(text: str, tmp_path: Path) -> subprocess.CompletedProcess[st
 
 
 def test_local_hooks_have_the_settings_of_pre_commit_hooks_yaml() -> None:
+    """The guard of scaffold.HOOKS, a copy of the root file: any setting changed in one and
+    not the other (require_serial, always_run, a new stage such as post-rewrite) fails here."""
     doc = config(render("acme")[PRE_COMMIT_CONFIG])
-    assert doc["default_install_hook_types"] == ["pre-commit", "pre-push", "post-merge",
-                                                 "post-checkout"]
     assert doc["minimum_pre_commit_version"] == max(
         h["minimum_pre_commit_version"] for h in published_hooks())
     [repo] = doc["repos"]
@@ -66,13 +72,23 @@ def test_local_hooks_have_the_settings_of_pre_commit_hooks_yaml() -> None:
     for want in published_hooks():
         got = local[want["id"]]
         assert got["language"] == "system"
-        assert got["entry"] == want["entry"]
-        assert got["name"] == want["name"]
-        for key, default in SETTINGS.items():
-            assert got.get(key, default) == want.get(key, default), (want["id"], key)
-        stages = ["manual"] if want["id"] == "skillmeat-catalog" else want["stages"]
-        assert got["stages"] == stages, want["id"]
-        assert "args" not in got  # no team key: every commit deploys
+        checked = {"id", "name", "entry", "stages", *SETTINGS}
+        assert set(want) - NOT_COPIED <= checked, f"{want['id']}: compare {set(want) - checked}"
+        assert set(got) - {"language"} <= checked, want["id"]
+        expected = {**SETTINGS, **{k: v for k, v in want.items() if k not in NOT_COPIED},
+                    **TEAM_CHANGES.get(want["id"], {})}
+        for key in checked:  # args: none without a team key, every commit deploys
+            assert got.get(key, SETTINGS.get(key)) == expected[key], (want["id"], key)
+
+
+def test_install_types_are_every_stage_git_runs() -> None:
+    doc = config(render("acme")[PRE_COMMIT_CONFIG])
+    assert doc["default_install_hook_types"] == ["pre-commit", "pre-push", "post-merge",
+                                                 "post-checkout", "post-rewrite"]
+    # pre-merge-commit too is a git hook, but pre-commit's own hook already runs on a merge
+    # commit with conflicts; manual is never installed
+    used = {s for h in doc["repos"][0]["hooks"] for s in h["stages"]} - {"manual", "pre-merge-commit"}
+    assert used == set(doc["default_install_hook_types"])
 
 
 def test_a_team_key_makes_deploy_require_signed_commits() -> None:
@@ -90,7 +106,7 @@ def test_remote_form_lists_hook_ids_at_a_revision() -> None:
     assert (remote["repo"], remote["rev"]) == ("https://github.com/org/skillmeat", "v1.2.0")
     assert [h["id"] for h in remote["hooks"]] == [h["id"] for h in published_hooks()]
     extra = {h["id"]: {k: v for k, v in h.items() if k != "id"} for h in remote["hooks"]}
-    assert extra.pop("skillmeat-catalog") == {"stages": ["manual"]}
+    assert extra.pop("skillmeat-catalog") == TEAM_CHANGES["skillmeat-catalog"]
     assert all(v == {} for v in extra.values())
 
 
@@ -147,6 +163,33 @@ def test_every_template_renders_as_yaml_or_markdown() -> None:
         render("../escape")
 
 
+def test_readme_describes_trust_as_deploy_checks_it() -> None:
+    """--require-signed trusts the member's own trust only (team revocations apply): the guide
+    must have each member sign their commits and trust each teammate personally."""
+    readme = " ".join(render("acme", signer=signer_line())["README.md"].split())
+    for step in ("skillmeat keys generate", "skillmeat keys git-setup --repo . --principal you@",
+                 "your commits and merges here are signed",
+                 "skillmeat keys trust --team 'ssh-ed25519 AAAA...' --principal you@",
+                 "skillmeat keys trust 'ssh-ed25519 AAAA...' --principal teammate@",
+                 "`--require-signed`", "**your own** trust", "not every key listed in "
+                 "`.skillmeat/allowed_signers`", "revoked in `.skillmeat/revoked`",
+                 "post-rewrite", "git pull --rebase"):
+        assert step in readme, step
+    assert readme.index("keys git-setup") < readme.index("keys trust --team") < readme.index(
+        "--principal teammate@") < readme.index("pre-commit install")
+    unsigned = " ".join(render("acme")["README.md"].split())
+    assert "--require-signed" not in unsigned and "--principal teammate@" in unsigned
+
+
+def test_the_catalog_entry_always_runs_on_demand() -> None:
+    for form in (None, HooksRepo("https://example.com/skillmeat.git", "v9")):
+        text = render("acme", hooks_repo=form)[PRE_COMMIT_CONFIG]
+        [catalog] = [h for h in config(text)["repos"][0]["hooks"] if h["id"] == "skillmeat-catalog"]
+        assert (catalog["stages"], catalog["always_run"]) == (["manual"], True)
+        assert "#   pre-commit run skillmeat-catalog --hook-stage manual\n" in text
+    assert "`pre-commit run skillmeat-catalog --hook-stage manual`" in render("acme")["README.md"]
+
+
 def test_scaffold_without_a_key_is_one_unsigned_commit(home: Home, tmp_path: Path) -> None:
     made = scaffold_team(home, tmp_path / "acme")
     assert (made.key, made.principal, made.store.name) == (None, "", "acme")
@@ -201,12 +244,16 @@ def test_refusals_change_nothing(home: Home, tmp_path: Path) -> None:
     scaffold_team(home, tmp_path / "taken")
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "README.md").write_text("ours\n")
+    (tmp_path / "busy" / "TEAM.md").write_text("ours too\n")
     (tmp_path / "file").write_text("x")
     (tmp_path / "other").mkdir()
+    (tmp_path / "taken" / "skills").mkdir()
     cases = [(tmp_path / "taken", None, "already a collection"),
-             (tmp_path / "busy", None, "already has README.md"),
+             (tmp_path / "busy", None, "already has README.md, TEAM.md: not overwriting"),
              (tmp_path / "file", None, "is a file"),
-             (tmp_path / "other", "taken", "named 'taken' already exists")]
+             (tmp_path / "other", "taken", "named 'taken' already exists"),
+             (tmp_path / "taken" / "nested", "nested", "inside collection 'taken' at "),
+             (tmp_path / "taken" / "skills" / "deep", "deep", "inside collection 'taken' at ")]
     for path, name, message in cases:
         before, head = tree_state(tmp_path), git("rev-parse", "HEAD", cwd=tmp_path / "taken")
         with pytest.raises(ConflictError, match=message):
@@ -215,6 +262,34 @@ def test_refusals_change_nothing(home: Home, tmp_path: Path) -> None:
         assert git("rev-parse", "HEAD", cwd=tmp_path / "taken") == head
         assert not (tmp_path / "busy" / ".git").exists() and not (tmp_path / "other" / ".git").exists()
     assert list(home.collections()) == ["taken"]
+    assert not (tmp_path / "taken" / "nested").exists()
+
+
+def test_an_unregistered_enclosing_collection_is_named_by_its_path(home: Home, tmp_path: Path) -> None:
+    scaffold_team(home, tmp_path / "clone")
+    home.config.unregister("clone")
+    with pytest.raises(ConflictError, match=f"inside a collection at {tmp_path / 'clone'}"):
+        scaffold_team(home, tmp_path / "clone" / "sub")
+
+
+def test_a_readme_of_its_own_is_kept_and_the_guide_is_team_md(home: Home, tmp_path: Path) -> None:
+    repo = tmp_path / "from-github"  # as GitHub makes a repository: one commit with a README
+    repo.mkdir()
+    git("init", "-q", cwd=repo)
+    (repo / "README.md").write_text("# from-github\nOur own words.\n")
+    git("add", "README.md", cwd=repo)
+    git("commit", "-qm", "Initial commit", cwd=repo)
+    made = scaffold_team(home, repo)
+    assert made.guide == "TEAM.md" and "TEAM.md" in made.files and "README.md" not in made.files
+    assert (repo / "README.md").read_text() == "# from-github\nOur own words.\n"
+    guide = (repo / "TEAM.md").read_text()
+    assert guide.startswith("# from-github: the team's Claude Code collection")
+    assert "This is the team guide, TEAM.md" in guide and "kept the repository's own" in guide
+    assert sorted(git("ls-files", cwd=repo).split()) == sorted([*FILES, "TEAM.md"])
+    assert git("status", "--porcelain", cwd=repo) == ""
+    fresh = scaffold_team(home, tmp_path / "fresh")
+    assert fresh.guide == "README.md" and not (tmp_path / "fresh" / "TEAM.md").exists()
+    assert "This is the team guide" not in (tmp_path / "fresh" / "README.md").read_text()
 
 
 def test_a_revoked_key_or_a_wrong_passphrase_changes_nothing(home: Home, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from skillmeat.model.artifact import SPEC_NAME_RE, ArtifactType
 from skillmeat.model.diagnostics import Diagnostic, error, warning
+from skillmeat.model.filenames import shown
 from skillmeat.model.frontmatter import Frontmatter
 
 Level = Literal["spec", "claude-code"]
@@ -41,6 +42,34 @@ HOOK_EVENTS = frozenset(
 )
 HOOK_ENTRY_TYPES = frozenset({"command", "prompt", "agent", "http", "mcp_tool"})
 MCP_TRANSPORTS = frozenset({"stdio", "http", "streamable-http", "sse", "ws"})
+# Findings about artifacts that would never load: a name Claude Code does not accept (its
+# skill names are lowercase letters, digits and hyphens, at most 64) or a path SkillMeat
+# cannot make an artifact of (never deployed). Warnings for `skillmeat validate`, which also
+# checks sources SkillMeat renames on `add`; errors in the commit hook by default.
+UNLOADABLE = frozenset({"bad-name", "bad-artifact-name"})
+_MAIN_SUFFIX = {"commands": ".md", "agents": ".md", "hooks": ".toml", "mcp": ".toml"}
+
+
+def artifact_name_of(path: str) -> str | None:
+    """The name ``path`` would give an artifact if it is shaped like an artifact's main file
+    (``skills/[PLUGIN/]NAME/SKILL.md``, ``commands/[PLUGIN/]NAME.md``, ...), else None."""
+    parts = path.split("/")
+    if parts[0] == "skills":
+        return ":".join(parts[1:-1]) if len(parts) in (3, 4) and parts[-1] == "SKILL.md" else None
+    suffix = _MAIN_SUFFIX.get(parts[0])
+    if suffix and len(parts) in (2, 3) and parts[-1].endswith(suffix):
+        return ":".join([*parts[1:-1], parts[-1][: -len(suffix)]])
+    return None
+
+
+def bad_artifact_name(path: str) -> Diagnostic | None:
+    """A file shaped like an artifact's main file whose name no artifact may have."""
+    name = artifact_name_of(path)
+    if name is None:
+        return None
+    return warning(path, 1, "bad-artifact-name",
+                   f"'{shown(name)}' is not a valid artifact name, so this is never deployed (use "
+                   "lowercase letters, digits and hyphens, as Claude Code does)")
 
 
 def check_markdown(

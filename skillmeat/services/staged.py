@@ -12,9 +12,8 @@ from pathlib import Path
 
 from skillmeat.model import rules
 from skillmeat.model.artifact import TYPE_BY_DIR, ArtifactId, ids_from_paths
-from skillmeat.model.diagnostics import Diagnostic
 from skillmeat.services.discover import Candidate, FilePlan, discover
-from skillmeat.services.validation import Report, check_candidate, strays
+from skillmeat.services.validation import Report, check_candidate, finish, notes, strays, symlinks
 from skillmeat.store.tree import FsTree
 
 
@@ -35,20 +34,24 @@ def owners(files: Sequence[str], every: Sequence[str]) -> tuple[dict[ArtifactId,
 
 
 def validate_files(root: Path, files: Sequence[str], every: Sequence[str], *,
-                   strict: bool = False) -> Report:
-    """Check the artifacts ``files`` (relative to the collection ``root``) belong to."""
+                   strict: bool = False, links: Sequence[str] = (),
+                   promote: frozenset[str] = frozenset()) -> Report:
+    """Check the artifacts ``files`` (relative to the collection ``root``) belong to.
+
+    ``every`` holds the collection's entries, ``links`` those of them that are symlinks
+    (errors: bundles refuse them; never read through). Codes in ``promote`` count as errors.
+    """
     level: rules.Level = "spec" if strict else "claude-code"
     picked, loose = owners(files, every)
     report = Report(str(root), artifacts=len(picked))
     if loose:  # the same two warnings a whole-collection run gives a stray file
         tree = FsTree(root, only=loose)
-        report.diagnostics += discover(tree, root.name).notes + strays(tree)
-    tree = FsTree(root, only=[p for paths in picked.values() for p in paths])
+        report.diagnostics += notes(discover(tree, root.name).notes) + strays(tree)
+    owned = [p for paths in picked.values() for p in paths]
+    linked = set(links)
+    report.diagnostics += symlinks(sorted(p for p in {*owned, *loose} if p in linked))
+    tree = FsTree(root, only=[p for p in owned if p not in linked])
     for aid, paths in sorted(picked.items()):
         cand = Candidate(aid, aid.relpath, tuple(FilePlan(p, src=p) for p in sorted(paths)))
-        report.diagnostics += check_candidate(tree, cand, level)
-    if strict:
-        report.diagnostics = [Diagnostic(d.path, d.line, "error", d.message, d.code)
-                              for d in report.diagnostics]
-    report.diagnostics.sort()
-    return report
+        report.diagnostics += check_candidate(tree, cand, level, links)
+    return finish(report, strict=strict, promote=promote)

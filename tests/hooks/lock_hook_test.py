@@ -1,8 +1,12 @@
 """skillmeat-lock: a no-op on collections SkillMeat's own commands maintain; a stale lock is
-rewritten (exit 1, one summary line), or only reported with --check; bad files exit 2."""
+rewritten (exit 1, one summary line), or only reported with --check; the lock follows git's
+index (autocrlf, core.fileMode, symlinks, `git commit -a`); a conflicted or unreadable lock is
+rebuilt; a bad manifest, a lock of another format or a non-UTF-8 file name exit 2."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -10,7 +14,7 @@ import pytest
 
 from tests.cli.runner import ok
 from tests.helpers import git, tree_state
-from tests.hooks.teamrepo import SKILL, commit, hook, team_repo, write
+from tests.hooks.teamrepo import BIN, SKILL, commit, hook, team_repo, write
 
 
 @pytest.fixture
@@ -115,7 +119,6 @@ def test_a_lock_that_gets_created_and_a_collection_without_artifacts(tmp_path: P
 
 
 @pytest.mark.parametrize("name, text, words", [
-    ("skillmeat.lock", "format = [broken\n", ("skillmeat.lock", "invalid TOML")),
     ("skillmeat.lock", 'format = "other/9"\n', ("skillmeat.lock", "format is 'other/9'")),
     ("skillmeat.toml", "[collection]\nversion = 1\n", ("skillmeat.toml", "missing [collection] name")),
 ])
@@ -128,4 +131,132 @@ def test_malformed_lock_or_manifest_is_one_line_exit_2_nothing_written(
     assert ran.code == 2 and ran.out == "", ran
     assert ran.err.count("\n") == 1 and ran.err.startswith("skillmeat-lock: error: "), ran
     assert all(w in ran.err for w in words) and "Traceback" not in ran.err
+    assert tree_state(team) == before
+
+
+def test_the_lock_follows_git_content_not_the_work_tree(team: Path) -> None:
+    """A CRLF checkout (core.autocrlf) and a lost exec bit (core.fileMode=false) are no change
+    to git, so none to the lock: teammates on Windows and Linux agree."""
+    git("config", "core.autocrlf", "true", cwd=team)
+    git("config", "core.fileMode", "false", cwd=team)
+    script = team / "skills" / "pdf-summary" / "scripts" / "extract.py"
+    assert git("ls-files", "-s", str(script), cwd=team).startswith("100755")
+    for rel in git("ls-files", "skills", "commands", "agents", cwd=team).split():
+        (team / rel).unlink()
+    git("checkout", "--", ".", cwd=team)
+    os.chmod(script, 0o644)
+    assert b"\r\n" in (team / "commands" / "review.md").read_bytes()
+    assert git("status", "--porcelain", cwd=team) == ""
+    _silent_pass(team)
+
+
+def test_a_symlink_is_hashed_as_a_link_the_way_a_commit_tree_is(tmp_path: Path, team: Path) -> None:
+    import pygit2
+
+    from skillmeat.model.artifact import ArtifactId, ArtifactType
+    from skillmeat.services.hashing import tree_hash
+    from skillmeat.store.gitrepo import walk_tree
+    from skillmeat.store.tree import GitTree
+
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret one\n")
+    (team / "skills" / "pdf-summary" / "notes.md").symlink_to(outside)
+    git("add", "skills/pdf-summary/notes.md", cwd=team)
+    ran = hook("lock", cwd=team)
+    assert ran.code == 1 and "1 changed (skill/pdf-summary)" in ran.out, ran
+    outside.write_text("secret two\n")  # the target's content is not the link's
+    _silent_pass(team)
+    git("add", "skillmeat.lock", cwd=team)
+    commit(team)
+    repo = pygit2.Repository(str(team))
+    files = dict(walk_tree(repo.head.peel(pygit2.Commit).tree))
+    assert files["skills/pdf-summary/notes.md"][0] == 0o120000
+    aid = ArtifactId(ArtifactType.SKILL, "pdf-summary")
+    paths = sorted(p for p in files if p.startswith("skills/pdf-summary/"))
+    assert _lock(team)["skill/pdf-summary"]["hash"] == tree_hash(GitTree(repo, files, "HEAD"), aid, paths)
+
+
+def test_git_commit_a_is_checked_on_the_index_git_hands_the_hook(team: Path) -> None:
+    hook_file = team / ".git" / "hooks" / "pre-commit"
+    hook_file.write_text(f"#!/bin/sh\nexec {BIN / 'skillmeat-lock'} --check\n")
+    hook_file.chmod(0o755)
+    (team / "commands" / "review.md").write_text("---\ndescription: Harder\n---\n\nReview.\n")
+    proc = subprocess.run(["git", "commit", "-qam", "edit"], cwd=team, capture_output=True, text=True)
+    assert proc.returncode == 1, proc
+    assert "skillmeat.lock is stale: 0 added, 1 changed (command/review), 0 removed" in proc.stderr
+    before = git("rev-parse", "HEAD", cwd=team)
+    assert hook("lock", "--check", cwd=team).code == 0  # .git/index itself has no change
+    assert git("rev-parse", "HEAD", cwd=team) == before
+
+
+def _upstream_side(tmp_path: Path, name: str) -> Path:
+    src = tmp_path / "theirs-src"
+    write(src, f"skills/{name}/SKILL.md", SKILL.format(name=name, description="Theirs."), stage=False)
+    git("init", "-q", "-b", "main", cwd=src)
+    git("add", "-A", cwd=src)
+    git("commit", "-qm", "theirs", cwd=src)
+    return src
+
+
+def test_a_lock_with_merge_conflicts_is_rebuilt_from_both_sides(tmp_path: Path, team: Path) -> None:
+    src = _upstream_side(tmp_path, "zz-theirs")
+    git("checkout", "-qb", "b1", cwd=team)
+    ok("add", str(src), "--all", cwd=team)  # a commit with upstream fields in the lock
+    theirs = _lock(team)["skill/zz-theirs"]
+    assert theirs["commit"] and theirs["source"]
+    git("checkout", "-q", "main", cwd=team)
+    write(team, "skills/zz-mine/SKILL.md", SKILL.format(name="zz-mine", description="Mine."))
+    assert hook("lock", cwd=team).code == 1
+    git("add", "skillmeat.lock", cwd=team)
+    commit(team, "mine")
+    merge = subprocess.run(["git", "merge", "-q", "b1"], cwd=team, capture_output=True, text=True)
+    assert merge.returncode == 1 and "CONFLICT (content): Merge conflict in skillmeat.lock" in merge.stdout
+    before = tree_state(team)
+    check = hook("lock", "--check", cwd=team)
+    assert check.code == 1 and "it had merge conflicts" in check.out and check.err == "", check
+    assert tree_state(team) == before  # --check never writes
+    ran = hook("lock", cwd=team)
+    assert ran.code == 1 and ran.err == "", ran
+    assert ran.out == ("skillmeat.lock was stale: it had merge conflicts; both sides' entries are "
+                       "merged for the staged content (10 artifacts); it is rewritten: "
+                       "git add skillmeat.lock\n")
+    after = _lock(team)
+    assert after["skill/zz-theirs"] == theirs and set(after["skill/zz-mine"]) == {"hash"}
+    _silent_pass(team)
+    git("add", "skillmeat.lock", cwd=team)
+    commit(team, "merged")
+
+
+@pytest.mark.parametrize("raw, why", [
+    (b"", "it could not be read (it is empty)"),
+    (b"\xff\xfe\x00garbage", "it could not be read (not UTF-8 text: invalid start byte at byte 0)"),
+    (None, "it could not be read (invalid TOML: "),
+])
+def test_an_unreadable_lock_is_rebuilt_from_the_manifest(team: Path, raw: bytes | None,
+                                                         why: str) -> None:
+    before = _lock(team)
+    text = (team / "skillmeat.lock").read_bytes()
+    (team / "skillmeat.lock").write_bytes(text[: len(text) // 2] if raw is None else raw)  # truncated
+    ran = hook("lock", cwd=team)
+    assert ran.code == 1 and ran.err == "" and ran.out.count("\n") == 1, ran
+    assert ran.out.startswith(f"skillmeat.lock was stale: {why}"), ran
+    assert ("it is rebuilt from skillmeat.toml's upstreams and the staged content (8 artifacts); "
+            "the resolved commits and versions of 8 (") in ran.out
+    assert "could not be kept: `skillmeat update` records them again" in ran.out
+    after = _lock(team)
+    assert {k: {f: v for f, v in e.items() if f not in ("commit", "version")}
+            for k, e in before.items()} == after
+    _silent_pass(team)
+
+
+def test_a_file_name_that_is_not_utf8_is_named_exit_2(team: Path) -> None:
+    name = os.fsdecode(b"skills/pdf-summary/caf\xe9.md")
+    (team / name).write_text("x\n")
+    subprocess.run(["git", "add", "--", os.fsencode(name)], cwd=team, check=True)
+    before = tree_state(team)
+    ran = hook("lock", cwd=team)
+    assert ran.code == 2 and ran.out == "", ran
+    assert ran.err == ('skillmeat-lock: error: "skills/pdf-summary/caf\\xe9.md": the file name is '
+                       "not UTF-8 (in git's index) (hint: rename it with `git mv` to a UTF-8 name: "
+                       "bundles, skillmeat.lock and Claude Code need one)\n")
     assert tree_state(team) == before

@@ -1,8 +1,11 @@
 """skillmeat-validate: the artifacts the staged files belong to, checked and reported exactly
-as `skillmeat validate` does; exit 1 on errors, warnings only with --strict."""
+as `skillmeat validate` does; exit 1 on errors, warnings only with --strict. What export and
+deploy refuse (symlinks, bad file names) is an error in both; what would never load (bad
+names) is an error in the hook unless `--unloadable warning`."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -105,3 +108,74 @@ def test_outside_a_collection_and_bad_usage_are_one_line(tmp_path: Path, team: P
     bad = hook("validate", "--bogus", cwd=team)
     assert bad.code == 2 and bad.err.count("\n") == 1, bad
     assert bad.err.startswith("skillmeat-validate: error: unrecognized arguments: --bogus")
+
+
+def _refused_by_bundles(team: Path, tmp_path: Path) -> list[str]:
+    """A skill holding what export and deploy refuse; the lines validate must print."""
+    outside = tmp_path / "outside.md"
+    outside.write_text("elsewhere\n")
+    skill = team / "skills" / "pdf-summary"
+    (skill / "notes.md").symlink_to(outside)
+    (skill / "ref").symlink_to(team / "skills" / "commit-message")  # a directory, inside the repo
+    (skill / "two\nlines.md").write_text("x\n")
+    (skill / "back\\slash.md").write_text("x\n")
+    (skill / os.fsdecode(b"caf\xe9.md")).write_text("x\n")
+    refuse = "bundles, export and deploy refuse this file name (rename it)"
+    link = ("is a symlink: bundles, export and deploy take only regular files (replace it with a "
+            "copy of its target)")
+    return [
+        f'"skills/pdf-summary/back\\\\slash.md":1: error: backslash in name: {refuse}',
+        f'"skills/pdf-summary/caf\\xe9.md":1: error: the file name is not UTF-8: {refuse}',
+        f'"skills/pdf-summary/two\\nlines.md":1: error: forbidden character \'\\n\': {refuse}',
+        f"skills/pdf-summary/notes.md:1: error: {link}",
+        f"skills/pdf-summary/ref:1: error: {link}",
+    ]
+
+
+def test_what_export_and_deploy_refuse_is_an_error_here_and_in_skillmeat_validate(
+        tmp_path: Path, team: Path) -> None:
+    expected = _refused_by_bundles(team, tmp_path)
+    whole = skillmeat("validate", cwd=team)
+    assert whole.code == 1 and "Traceback" not in whole.err, whole
+    assert [line for line in whole.out.splitlines() if "pdf-summary" in line] == expected
+    ran = hook("validate", "skills/pdf-summary/SKILL.md", cwd=team)
+    assert ran.code == 1, ran
+    assert ran.out.splitlines() == expected
+    assert ran.err.splitlines()[0] == "1 artifact checked: 5 errors, 0 warnings"
+    for name in (os.fsencode(team / "skills/pdf-summary/two\nlines.md"),
+                 os.fsencode(team / "skills/pdf-summary/notes.md")):
+        ran = hook("validate", os.fsdecode(name), cwd=team)  # any of its files stands for it
+        assert ran.code == 1 and ran.out.splitlines() == expected, ran
+
+
+def test_artifacts_that_never_load_fail_the_hook_and_warn_in_skillmeat_validate(team: Path) -> None:
+    write(team, "skills/with space/SKILL.md", SKILL.format(name="with-space", description="S."))
+    write(team, "skills/ünï/SKILL.md", SKILL.format(name="uni", description="U."))
+    write(team, "skills/shouty/SKILL.md", SKILL.format(name="Shouty_Name", description="S."))
+    write(team, "skills/renamed/SKILL.md", SKILL.format(name="other", description="R."))
+    files = ["skills/with space/SKILL.md", "skills/ünï/SKILL.md", "skills/shouty/SKILL.md",
+             "skills/renamed/SKILL.md"]
+    never = ("is not a valid artifact name, so this is never deployed (use lowercase letters, "
+             "digits and hyphens, as Claude Code does)")
+    lines = [
+        "skills/renamed/SKILL.md:2: warning: name 'other' differs from its folder 'renamed'",
+        "skills/shouty/SKILL.md:2: error: name 'Shouty_Name' must be 1-64 of a-z, 0-9 and single "
+        "inner hyphens",
+        f"skills/with space/SKILL.md:1: error: 'with space' {never}",
+        "skills/with space/SKILL.md:1: warning: belongs to no artifact (check its folder and name)",
+        f"skills/ünï/SKILL.md:1: error: 'ünï' {never}",
+        "skills/ünï/SKILL.md:1: warning: belongs to no artifact (check its folder and name)",
+    ]
+    ran = hook("validate", *files, cwd=team)
+    assert ran.code == 1, ran
+    assert ran.out.splitlines() == lines
+    assert ran.err.splitlines()[0] == "2 artifacts checked: 3 errors, 3 warnings"
+    relaxed = hook("validate", "--unloadable", "warning", *files, cwd=team)
+    assert relaxed.code == 0, relaxed
+    assert relaxed.out.splitlines() == [line.replace(": error: ", ": warning: ") for line in lines]
+    whole = skillmeat("validate", cwd=team)
+    assert whole.code == 0, whole
+    assert [line for line in whole.out.splitlines() if line.startswith("skills/")] == relaxed.out.splitlines()
+    every = hook("validate", "--all", cwd=team)
+    assert every.code == 1 and [line for line in every.out.splitlines()
+                                if line.startswith("skills/")] == lines, every

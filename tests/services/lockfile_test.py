@@ -1,5 +1,6 @@
-"""The lock as the tracked files make it: hashes as SkillMeat's own commands compute them,
-upstream fields kept, hand-written artifacts added, removed ones dropped."""
+"""The lock as the staged files make it: hashes as SkillMeat's own commands compute them
+(git's content of the index, read like a commit's tree), upstream fields kept, hand-written
+artifacts added, removed ones dropped; a conflicted or unreadable lock rebuilt."""
 
 from __future__ import annotations
 
@@ -7,14 +8,22 @@ import os
 
 import pytest
 
+from skillmeat.model.conflicts import conflict_sides
 from skillmeat.model.errors import ConfigError
 from skillmeat.model.manifest import LockEntry
 from skillmeat.services.artifacts import Selection, add
-from skillmeat.services.lockfile import LockState, expected_entries, lock_state, write_lock
+from skillmeat.services.lockfile import (
+    CONFLICTED,
+    LockState,
+    expected_entries,
+    lock_state,
+    read_current,
+    write_lock,
+)
 from skillmeat.store.collection import CollectionStore
 from skillmeat.store.home import Home
-from skillmeat.store.tracked import tracked_files
-from skillmeat.store.tree import FsTree
+from skillmeat.store.tracked import staged_tree
+from skillmeat.store.tree import FsTree, GitTree
 from tests.helpers import EXAMPLES, git
 
 
@@ -24,14 +33,15 @@ def store(collection: CollectionStore, home: Home) -> CollectionStore:
     return collection
 
 
-def _tracked(store: CollectionStore) -> list[str]:
-    return tracked_files(store.path, "skills", "commands", "agents", "hooks", "mcp")
+def _tracked(store: CollectionStore) -> GitTree:
+    return staged_tree(store.path, ("skills", "commands", "agents", "hooks", "mcp"))
 
 
 def test_the_lock_add_writes_is_the_expected_one(store: CollectionStore) -> None:
     lock = store.lock()
     assert len(lock) == 8 and all(e.source and e.hash.startswith("sha256:") for e in lock.values())
-    assert expected_entries(FsTree(store.path, only=_tracked(store)), lock) == lock
+    assert expected_entries(_tracked(store), lock) == lock
+    assert expected_entries(FsTree(store.path, only=_tracked(store).files()), lock) == lock
     state = lock_state(store, _tracked(store))
     assert state == LockState(store.lock_path.read_text(), stale=False)
 
@@ -78,10 +88,75 @@ def test_a_malformed_manifest_is_refused_first(store: CollectionStore) -> None:
         lock_state(store, _tracked(store))
 
 
-def test_tracked_files_leave_out_untracked_and_missing_ones(store: CollectionStore) -> None:
+def test_the_index_counts_not_the_work_tree(store: CollectionStore) -> None:
     (store.path / "skills" / "wip").mkdir()
-    (store.path / "skills" / "wip" / "SKILL.md").write_text("wip\n")
-    (store.path / "commands" / "review.md").unlink()  # tracked, deleted in the work tree
-    files = _tracked(store)
-    assert "skills/wip/SKILL.md" not in files and "commands/review.md" not in files
-    assert "skills/pdf-summary/scripts/extract.py" in files and files == sorted(files)
+    (store.path / "skills" / "wip" / "SKILL.md").write_text("wip\n")  # untracked
+    (store.path / "commands" / "review.md").write_text("edited, not staged\n")
+    (store.path / "agents" / "code-reviewer.md").unlink()  # deleted, not staged
+    tree = _tracked(store)
+    assert "skills/wip/SKILL.md" not in tree.files()
+    assert {"commands/review.md", "agents/code-reviewer.md"} <= set(tree.files())
+    assert not lock_state(store, tree).stale  # the commit would hold what the lock says
+
+
+def test_conflict_sides() -> None:
+    text = "a\n<<<<<<< HEAD\nours\n||||||| base\nold\n=======\ntheirs\n>>>>>>> b1\nz\n"
+    assert conflict_sides(text) == ("a\nours\nz\n", "a\ntheirs\nz\n")
+    assert conflict_sides("a\n<<<<<<<< not a marker\n") is None
+    assert conflict_sides("plain\n") is None
+
+
+def test_each_artifact_takes_the_side_whose_hash_matches(store: CollectionStore) -> None:
+    tree = _tracked(store)
+    lock = store.lock()
+    aid = "skill/pdf-summary"
+    right = lock[aid]
+    wrong = LockEntry("sha256:" + "0" * 64, "elsewhere", "x", "c0ffee")
+    for sides in (({aid: wrong}, lock), (lock, {aid: wrong})):
+        assert expected_entries(tree, {}, sides=sides)[aid] == right
+    # no side matches: any side's upstream fields, with the fresh hash
+    merged = expected_entries(tree, {}, sides=({aid: LockEntry("sha256:1")}, {aid: wrong}))
+    assert merged[aid] == LockEntry(right.hash, "elsewhere", "x", "c0ffee")
+    # no side has it: skillmeat.toml's upstream (source, path), the commit is lost
+    fresh = expected_entries(tree, {}, store.manifest(), sides=({},))[aid]
+    assert fresh == LockEntry(right.hash, right.source, right.path)
+
+
+def test_a_conflicted_lock_is_read_per_side(store: CollectionStore) -> None:
+    text = store.lock_path.read_text()
+    head, _, rest = text.partition('[artifacts."skill/pdf-summary"]')
+    store.lock_path.write_text(head + "<<<<<<< HEAD\n" + '[artifacts."skill/pdf-summary"]'
+                               + rest + "=======\n>>>>>>> b1\n")
+    current = read_current(store)
+    assert current.problem == CONFLICTED and len(current.sides) == 2
+    assert "skill/pdf-summary" in current.sides[0] and "skill/pdf-summary" not in current.sides[1]
+    state = lock_state(store, _tracked(store))
+    assert state.stale and state.problem == CONFLICTED and not state.lost
+    assert state.text == text  # both sides merged: the lock as `add` wrote it
+
+
+@pytest.mark.parametrize("raw, why", [
+    (b"", "it is empty"),
+    (b"\xff\xfe# lock\n", "not UTF-8 text"),
+    (b'format = "skillmeat-lock/1"\n[artifacts."skill/x"]\nhash = "sha2', "invalid TOML"),
+    (b'[artifacts."skill/pdf-summary"]\nhash = "sha256:00"\n', "no format line"),
+])
+def test_an_unreadable_lock_is_rebuilt_from_the_manifest(store: CollectionStore, raw: bytes,
+                                                         why: str) -> None:
+    before = store.lock()
+    store.lock_path.write_bytes(raw)
+    state = lock_state(store, _tracked(store))
+    assert state.stale and why in state.problem and state.entries == len(before)
+    assert set(state.lost) == {k for k, e in before.items() if e.commit}
+    assert store.lock_path.read_bytes() == raw  # nothing written yet
+    write_lock(store, state)
+    after = store.lock()
+    assert {k: (e.hash, e.source, e.path) for k, e in after.items()} == {
+        k: (e.hash, e.source, e.path) for k, e in before.items()}
+    assert not lock_state(store, _tracked(store)).stale
+
+
+def test_a_lock_of_another_format_is_never_rebuilt(store: CollectionStore) -> None:
+    store.lock_path.write_text('format = "skillmeat-lock/2"\n')
+    with pytest.raises(ConfigError, match="format is 'skillmeat-lock/2'"):
+        lock_state(store, _tracked(store))

@@ -8,9 +8,10 @@ from pathlib import Path
 from skillmeat.model.artifact import ArtifactId, ArtifactType
 from skillmeat.model.errors import BadInputError
 from skillmeat.model.findings import Finding
+from skillmeat.model.rules import UNLOADABLE
 from skillmeat.services.staged import owners, validate_files
 from skillmeat.services.validation import validate_path
-from skillmeat.store.tracked import work_files
+from skillmeat.store.tracked import walk, work_files
 from tests.helpers import CORPUS, EXAMPLES
 
 DIRS = ("skills", "commands", "agents", "hooks", "mcp")
@@ -30,15 +31,51 @@ def test_files_map_to_their_artifacts_with_all_their_files() -> None:
     assert loose == ["commands/readme.txt"]  # README.md is outside the artifact directories
 
 
+def _top(path: str) -> str:
+    return path.lstrip('"').split("/", 1)[0]  # a quoted path: a name shown escaped
+
+
 def _same_as_validate(root: Path) -> None:
     whole = validate_path(root)
+    seen = walk(root, DIRS)
     every = work_files(root, DIRS)
-    part = validate_files(root, every, every)
+    assert every == seen.every
+    part = validate_files(root, every, every, links=seen.links)
     assert part.artifacts == whole.artifacts
-    assert [d for d in whole.diagnostics if d.path.split("/", 1)[0] in DIRS] == part.diagnostics
-    strict, whole_strict = validate_files(root, every, every, strict=True), validate_path(root, strict=True)
+    assert [d for d in whole.diagnostics if _top(d.path) in DIRS] == part.diagnostics
+    strict = validate_files(root, every, every, strict=True, links=seen.links)
+    whole_strict = validate_path(root, strict=True)
     assert {d.level for d in strict.diagnostics} <= {"error"}
-    assert [d for d in whole_strict.diagnostics if d.path.split("/", 1)[0] in DIRS] == strict.diagnostics
+    assert [d for d in whole_strict.diagnostics if _top(d.path) in DIRS] == strict.diagnostics
+
+
+def test_symlinks_and_bad_names_give_what_skillmeat_validate_gives(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    root = tmp_path / "coll"
+    shutil.copytree(EXAMPLES, root)
+    (root / "skillmeat.toml").write_text("[collection]\nname = 'coll'\n")
+    skill = root / "skills" / "pdf-summary"
+    (skill / "notes.md").symlink_to(tmp_path / "missing.md")  # dangling
+    (skill / "ref").symlink_to(root / "commands")
+    (root / "commands" / "alias.md").symlink_to(root / "commands" / "review.md")
+    (skill / "tab\there.md").write_text("x\n")
+    (skill / os.fsdecode(b"\xff.md")).write_text("x\n")
+    (root / "skills" / "Ünï").mkdir()
+    (root / "skills" / "Ünï" / "SKILL.md").write_text("---\nname: Ünï\ndescription: d\n---\nx\n")
+    _same_as_validate(root)
+    seen = walk(root, DIRS)
+    assert seen.links == ["commands/alias.md", "skills/pdf-summary/notes.md", "skills/pdf-summary/ref"]
+    report = validate_files(root, seen.every, seen.every, links=seen.links)
+    assert {(d.path, d.code) for d in report.diagnostics if d.level == "error"} == {
+        ("commands/alias.md", "symlink"), ("skills/pdf-summary/notes.md", "symlink"),
+        ("skills/pdf-summary/ref", "symlink"), ('"skills/pdf-summary/tab\\there.md"', "bad-file-name"),
+        ('"skills/pdf-summary/\\xff.md"', "bad-file-name"),
+    }
+    promoted = validate_files(root, seen.every, seen.every, links=seen.links, promote=UNLOADABLE)
+    assert ("skills/Ünï/SKILL.md", "error", "bad-artifact-name") in {
+        (d.path, d.level, d.code) for d in promoted.diagnostics}
 
 
 def test_every_file_gives_what_skillmeat_validate_gives() -> None:

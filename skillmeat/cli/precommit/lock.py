@@ -1,7 +1,9 @@
-"""``skillmeat-lock [--check]``: skillmeat.lock must match the collection as staged.
+"""``skillmeat-lock [--check]``: skillmeat.lock must match the collection as staged (git's
+index: what the commit will hold, not the work tree).
 
 Stale: rewritten atomically, one summary line, exit 1 (pre-commit's "files were modified"
 convention: ``git add skillmeat.lock`` and commit again); with ``--check`` nothing is written.
+A lock with merge conflicts, or unreadable, counts as stale and is rebuilt the same way.
 Up to date: silent, exit 0.
 """
 
@@ -26,10 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _lock(*, check: bool) -> int:
     from skillmeat.model.manifest import LOCK_NAME
     from skillmeat.services.lockfile import lock_state, write_lock
-    from skillmeat.store.tracked import tracked_files
+    from skillmeat.store.tracked import staged_tree
 
     store = team_collection(home())
-    state = lock_state(store, tracked_files(store.path, *ARTIFACT_DIRS))
+    state = lock_state(store, staged_tree(store.path, ARTIFACT_DIRS))
     if not state.stale:
         return 0
     if check:

@@ -1,5 +1,13 @@
-"""``skillmeat-validate [--strict] [--all] [FILES...]``: the artifacts the staged files belong
-to, checked like ``skillmeat validate`` (``path:line: level: message``); exit 1 on errors."""
+"""``skillmeat-validate [--strict] [--all] [--unloadable error|warning] [FILES...]``: the
+artifacts the staged files belong to, checked like ``skillmeat validate`` (``path:line:
+level: message``); exit 1 on errors.
+
+pre-commit shows nothing of a hook that passes, so a warning there is never read. What
+would never load or deploy is therefore an error here by default (``--unloadable error``):
+a skill ``name`` Claude Code does not accept, a file shaped like an artifact whose name
+SkillMeat cannot use. ``skillmeat validate`` keeps them warnings (it also checks sources,
+which ``add`` renames). Symlinks and file names bundles refuse are errors in both.
+"""
 
 from __future__ import annotations
 
@@ -19,27 +27,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--strict", action="store_true",
                    help="Agent Skills spec level; warnings count as errors")
     p.add_argument("--all", action="store_true", help="the whole collection, whatever FILES says")
+    p.add_argument("--unloadable", choices=("error", "warning"), default="error",
+                   help="level of findings about artifacts that would never load or deploy "
+                   "(a skill name Claude Code refuses, an artifact path with a bad name); "
+                   "default: error")
     p.add_argument("files", nargs="*", metavar="FILES")
     args = p.parse_args(argv)
-    return run("validate", lambda: _validate(args.files, strict=args.strict, whole=args.all))
+    return run("validate", lambda: _validate(args.files, strict=args.strict, whole=args.all,
+                                             unloadable=args.unloadable == "error"))
 
 
-def _validate(files: list[str], *, strict: bool, whole: bool) -> int:
+def _validate(files: list[str], *, strict: bool, whole: bool, unloadable: bool) -> int:
+    from skillmeat.model.rules import UNLOADABLE
     from skillmeat.store.tracked import collection_root
 
     root = collection_root(Path.cwd())
+    promote = UNLOADABLE if unloadable else frozenset()
     if whole or not files:
         from skillmeat.services.validation import validate_path
 
-        report = validate_path(root, strict=strict)
+        report = validate_path(root, strict=strict, promote=promote)
     else:
         from skillmeat.services.staged import validate_files
-        from skillmeat.store.tracked import work_files
+        from skillmeat.store.tracked import walk
 
         rel = [r for r in (relative(f, root) for f in files) if r]
         # ownership never crosses a top-level directory: list only those the files are in
-        every = work_files(root, (r.split("/", 1)[0] for r in rel if r.split("/", 1)[0] in ARTIFACT_DIRS))
-        report = validate_files(root, rel, every, strict=strict)
+        seen = walk(root, (r.split("/", 1)[0] for r in rel if r.split("/", 1)[0] in ARTIFACT_DIRS))
+        report = validate_files(root, rel, seen.every, strict=strict, links=seen.links,
+                                promote=promote)
     out = "".join(d.format() + "\n" for d in report.diagnostics)
     sys.stdout.write(out)
     sys.stdout.flush()

@@ -83,16 +83,18 @@ def publish(home: Home, store: CollectionStore, mp: Marketplace, names: Sequence
 
 
 def publish_built(home: Home, store: CollectionStore, mp: Marketplace, built: bundle.BuildResult,
-                  key: PrivateKey, *, status: str = "published") -> PublishResult:
+                  key: PrivateKey, *, status: str = "published", admit: bool = False) -> PublishResult:
     """List a bundle already built (and its ref signed) in a marketplace; re-sign the feed.
-    A git marketplace that already lists exactly this bundle gets no new feed commit."""
+    A git marketplace that already lists exactly this bundle gets no new feed commit.
+    ``admit``: the caller vouches for our key (the team lists it), so a git marketplace whose
+    key set lacks it gets it added by this signed update (see ``_update_git_feed``)."""
     vault = _vault_of(mp)
     m = built.manifest
     description, found_tags = _about(store, [str(a.id) for a in m.artifacts])
     changed = True
     if vault.kind == "git":
         location, changed = _publish_git(home, store, vault, built, key, status, description,
-                                         found_tags)
+                                         found_tags, admit)
     else:
         location = vaults.upload(home, vault, store, built, key, trust_for(home, store),
                                  status=status, description=description, tags=found_tags).location
@@ -143,7 +145,8 @@ def yank(home: Home, store: CollectionStore | None, mp: Marketplace, name: str, 
 
 
 def _publish_git(home: Home, store: CollectionStore, vault: vaults.Vault, built: bundle.BuildResult,
-                 key: PrivateKey, status: str, description: str, tags: list[str]) -> tuple[str, bool]:
+                 key: PrivateKey, status: str, description: str, tags: list[str],
+                 admit: bool = False) -> tuple[str, bool]:
     vaults.push_bundle_ref(vault, store, built)
     m = built.manifest
     entry = vaults.feed_entry(m, built, built.ref, status, description, tags)
@@ -158,17 +161,20 @@ def _publish_git(home: Home, store: CollectionStore, vault: vaults.Vault, built:
                                           feedmodel.version_key(str(e.get("version")))))
         return True
 
-    changed = _update_git_feed(home, store, vault, key, add_listing)
+    changed = _update_git_feed(home, store, vault, key, add_listing, admit=admit)
     return f"{vault.git_url} {built.ref}", changed
 
 
 def _update_git_feed(home: Home, store: CollectionStore, vault: vaults.Vault, key: PrivateKey,
-                     change: Callable[[feedmodel.Feed], bool | None]) -> bool:
+                     change: Callable[[feedmodel.Feed], bool | None], *,
+                     admit: bool = False) -> bool:
     """Append a signed feed commit on top of the remote's tip; retry when the push loses.
     ``change`` returning False means there is nothing to change: no commit, no push.
 
     The remote's feed is verified as a client would before anything is signed on top of it:
     every commit signed by a trusted key, and the feed itself signed by one (or by us).
+    Our key must be in the feed's key set; with ``admit`` it is added to it, when the feed as
+    it stands is signed by its own key set (a client that trusts our key accepts the addition).
     """
     refs = RefStore(store.repo.repo)
     trust = trust_for(home, store)
@@ -179,7 +185,7 @@ def _update_git_feed(home: Home, store: CollectionStore, vault: vaults.Vault, ke
         feed = None
         if tip:
             verify_ref(store, trust, FEED_REF)
-            feed = _feed_at(store, tip, vault.name)
+            feed = feed_at(store, tip, vault.name)
             if not vaults.signed_by_trusted(feed, key, trust):
                 raise SignatureError(f"marketplace {vault.name} feed", "not signed by a key you "
                                      "trust", hint="trust the marketplace's key before publishing")
@@ -187,9 +193,7 @@ def _update_git_feed(home: Home, store: CollectionStore, vault: vaults.Vault, ke
         feed = feed or feedmodel.Feed(vault.name)
         mine = key.public.openssh().split()[:2]
         if feed.keys and not any(k.split()[:2] == mine for k in feed.keys):
-            raise ConflictError(f"your key {key.public.fingerprint()} is not in the key set of "
-                                f"marketplace {vault.name}",
-                                hint="ask a holder of that key set to add your key")
+            _admit(feed, key, vault.name, admit)
         if not feed.keys:
             feed.keys = [" ".join(mine)]
         if change(feed) is False:
@@ -205,6 +209,38 @@ def _update_git_feed(home: Home, store: CollectionStore, vault: vaults.Vault, ke
                         f"{PUSH_ATTEMPTS} pushes", hint="retry when the other publishers are done")
 
 
+def _admit(feed: feedmodel.Feed, key: PrivateKey, where: str, admit: bool) -> None:
+    """Add our key to the feed's key set (the caller vouched for it), or refuse."""
+    if not admit:
+        raise ConflictError(f"your key {key.public.fingerprint()} is not in the key set of "
+                            f"marketplace {where}",
+                            hint="ask a holder of that key set to add your key, or list it in "
+                            "the team's .skillmeat/allowed_signers and push that commit")
+    if not _signed_by_own_keys(feed):
+        raise SignatureError(f"marketplace {where} feed", "not signed by its own key set: your "
+                             "key is not added to it", hint="ask a holder of that key set to "
+                             "publish again")
+    feed.keys = [*feed.keys, " ".join(key.public.openssh().split()[:2])]
+
+
+def _signed_by_own_keys(feed: feedmodel.Feed) -> bool:
+    """At least ``threshold`` distinct keys of the feed's key set signed it."""
+    from skillmeat.model import sshsig
+    from skillmeat.model.sshkeys import PublicKey
+
+    own = {PublicKey.parse(k).raw for k in feed.keys}
+    body = feedmodel.canonical(feed.signed())
+    signers = set()
+    for sig in feed.signatures:
+        try:
+            raw = sshsig.verify(sig["sig"], body, feedmodel.NAMESPACE).public_key.raw
+        except SignatureError:
+            continue
+        if raw in own:
+            signers.add(raw)
+    return len(signers) >= max(1, feed.threshold)
+
+
 def _fetch_feed(store: CollectionStore, vault: vaults.Vault) -> None:
     """Make our feed ref the remote's (it may not exist there yet)."""
     refs = RefStore(store.repo.repo)
@@ -218,7 +254,7 @@ def _fetch_feed(store: CollectionStore, vault: vaults.Vault) -> None:
                     f"+{FEED_REF}:{FEED_REF}"], cwd=store.path, source=vault.git_url)
 
 
-def _feed_at(store: CollectionStore, commit: str, where: str) -> feedmodel.Feed:
+def feed_at(store: CollectionStore, commit: str, where: str) -> feedmodel.Feed:
     files = store.repo.files_at(commit)
     if feedmodel.FEED_FILE not in files:
         raise SkillmeatError(f"{FEED_REF} of {where} holds no {feedmodel.FEED_FILE}")

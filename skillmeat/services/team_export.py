@@ -10,6 +10,7 @@ or on the remote, is never rebuilt; a teammate's ref for it is taken over once i
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from skillmeat.model.artifact import ids_from_paths
 from skillmeat.model.errors import ConflictError, SignatureError, SkillmeatError, SourceError
 from skillmeat.model.manifest import LOCK_NAME, MANIFEST_NAME
 from skillmeat.model.pack import SUFFIX
-from skillmeat.model.sshkeys import PrivateKey
+from skillmeat.model.sshkeys import PrivateKey, PublicKey
 from skillmeat.services import bundle, vaults
 from skillmeat.services.marketplaces import Marketplace
 from skillmeat.services.publish import PublishResult, publish_built
@@ -30,6 +31,7 @@ from skillmeat.store.home import Home
 from skillmeat.store.refstore import RefStore
 
 INCOMING = "refs/skillmeat-incoming/"
+TEAM_SIGNERS = ".skillmeat/allowed_signers"
 
 
 @dataclass(frozen=True)
@@ -63,9 +65,10 @@ class Exported:
                 "output": str(self.output) if self.output else None, "vault": self.vault}
 
 
-def plan(store: CollectionStore, name: str | None = None) -> Planned:
-    """Name and version of the team bundle for the collection's HEAD."""
-    head = store.repo.head()
+def plan(store: CollectionStore, name: str | None = None, at: str | None = None) -> Planned:
+    """Name and version of the team bundle for commit ``at`` (the commit being pushed; default
+    the collection's HEAD): the last artifact change in ``at``'s own history."""
+    head = store.repo.resolve(at) if at else store.repo.head()
     if head is None:
         raise SkillmeatError(f"collection '{store.name}' has no commits yet",
                              hint="commit artifacts first")
@@ -183,12 +186,38 @@ def publish(home: Home, store: CollectionStore, key: PrivateKey, mp: Marketplace
             planned: Planned | None = None) -> PublishResult:
     """List the team bundle in ``mp`` (a git marketplace: the remote itself) with a re-signed
     feed; nothing changes when the marketplace lists this version already. ``remote``: the
-    git remote being pushed to, whose ref of this version (a teammate's) is reused."""
+    git remote being pushed to, whose ref of this version (a teammate's) is reused.
+
+    A teammate whose key the team lists in ``.skillmeat/allowed_signers`` at the published
+    commit adds it to a git marketplace's key set with this feed update (``admit``). When
+    publishing fails after the bundle ref reached the remote, the error says the ref stays."""
+    p = planned or plan(store, name)
+    git_remote = mp.source if mp.kind == "git" else remote
+    try:
+        return _publish(home, store, key, mp, p, git_remote)
+    except SkillmeatError as exc:
+        if git_remote and mp.kind == "git":
+            _note_unlisted(store, git_remote, p, exc)
+        raise
+
+
+def _note_unlisted(store: CollectionStore, remote: str, p: Planned, exc: SkillmeatError) -> None:
+    """Say in the error that the bundle ref (pushed by export or by us) stays on the remote."""
+    try:
+        there = remote_tip(store, remote, p.ref)
+    except SkillmeatError:
+        return
+    if there:
+        exc.message += (f"; {p.ref} stays on {remote}, unlisted (signed, harmless: the next "
+                        "successful publish lists it)")
+
+
+def _publish(home: Home, store: CollectionStore, key: PrivateKey, mp: Marketplace, p: Planned,
+             git_remote: str | None) -> PublishResult:
     import tempfile
 
-    p = planned or plan(store, name)
-    if mp.kind == "git" or remote:
-        adopt(home, store, mp.source if mp.kind == "git" else str(remote), p, key)
+    if git_remote:
+        adopt(home, store, git_remote, p, key)
     with tempfile.TemporaryDirectory(prefix="skillmeat-publish-") as tmp:
         built = bundle_of(home, store, p, key, Path(tmp) / f"{p.name}{SUFFIX}")
         m = built.manifest
@@ -199,9 +228,62 @@ def publish(home: Home, store: CollectionStore, key: PrivateKey, mp: Marketplace
             where = mp.source if sha == built.sha256 else f"{mp.source} (listed by {who})"
             return PublishResult(m.name, m.version, sha, built.size, str(listed.get("status", "")),
                                  where, False, tuple(str(a.id) for a in m.artifacts), False)
-        return publish_built(home, store, mp, built, key)
+        return publish_built(home, store, mp, built, key,
+                             admit=team_allows(store, p.commit, key.public))
+
+
+def team_allows(store: CollectionStore, commit: str, key: PublicKey) -> bool:
+    """``key`` is listed for feeds in the team's ``.skillmeat/allowed_signers`` as ``commit``
+    has it (the pushed commit: a key added in the work tree only does not count)."""
+    from skillmeat.model import allowed_signers
+    from skillmeat.model.feed import NAMESPACE
+
+    entry = store.repo.files_at(commit).get(TEAM_SIGNERS)
+    if entry is None:
+        return False
+    text = store.repo.blob(entry[1]).decode("utf-8", errors="replace")
+    now = datetime.datetime.now(datetime.UTC)
+    try:
+        signers = allowed_signers.parse(text, f"{TEAM_SIGNERS} at commit {commit[:12]}")
+    except SkillmeatError:
+        return False
+    return any(s.key.raw == key.raw and s.allows(NAMESPACE, now) for s in signers)
+
+
+def not_in_history(store: CollectionStore, listings: list[dict[str, Any]], p: Planned) -> list[str]:
+    """Versions of this bundle a feed lists whose commit is neither behind nor ahead of the
+    published one: another push got there concurrently (or its branch push was refused)."""
+    refs = RefStore(store.repo.repo)
+    out = []
+    for entry in listings:
+        version = str(entry.get("version", ""))
+        if entry.get("name") != p.name or version == p.version or "-g" not in version:
+            continue
+        short = version.rsplit("-g", 1)[1]
+        try:
+            commit = store.repo.resolve(short)
+        except SkillmeatError:
+            out.append(version)
+            continue
+        if not (refs.is_ancestor(commit, p.commit) or refs.is_ancestor(p.commit, commit)):
+            out.append(version)
+    return out
 
 
 def _listed_on(mp: Marketplace, p: Planned) -> dict[str, Any] | None:
     feed, _, _ = vaults.read_feed(vaults.Vault(mp.name, mp.source, "fsspec"), None)
     return feed.find(p.name, p.version) if feed is not None else None
+
+
+def concurrent(store: CollectionStore, mp: Marketplace, p: Planned) -> list[str]:
+    """The marketplace's other versions of this bundle made off the published commit's line
+    (see ``not_in_history``), as the feed stands after publishing."""
+    from skillmeat.services.publish import FEED_REF, feed_at
+
+    if mp.kind == "git":
+        tip = RefStore(store.repo.repo).read(FEED_REF)
+        listings = feed_at(store, tip, mp.name).listings if tip else []
+    else:
+        feed, _, _ = vaults.read_feed(vaults.Vault(mp.name, mp.source, "fsspec"), None)
+        listings = feed.listings if feed is not None else []
+    return not_in_history(store, listings, p)

@@ -83,11 +83,17 @@ class PushOutcome:
 
 
 def push_refs(repo: Path, remote: str, refs: list[str]) -> list[PushOutcome]:
-    """``git push --porcelain`` of exactly these refs (no force): one outcome per ref."""
+    """``git push --porcelain`` of exactly these refs (no force): one outcome per ref.
+
+    A push of SkillMeat's own refs only (refs/skillmeat/*) runs no pre-push hook
+    (``--no-verify``): the hooks that make them must not start again. Any push marks its
+    hooks with SKILLMEAT_HOOK_ACTIVE, so SkillMeat's hooks skip it.
+    """
     if not refs:
         return []
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", SKILLMEAT_HOOK_ACTIVE="1")
-    proc = subprocess.run(["git", "-C", str(repo), "push", "--porcelain", remote,
+    quiet = ["--no-verify"] if all(r.startswith("refs/skillmeat/") for r in refs) else []
+    proc = subprocess.run(["git", "-C", str(repo), "push", "--porcelain", *quiet, remote,
                            *[f"{r}:{r}" for r in refs]],
                           env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     outcomes = []

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from skillmeat.model.allowed_signers import AllowedSigner
-from skillmeat.model.errors import SignatureError
+from skillmeat.model.errors import SignatureError, SkillmeatError
 from skillmeat.services import bundle, team_export
 from skillmeat.services.bundle import check
 from skillmeat.services.collections import init_collection
@@ -52,6 +52,17 @@ def test_version_follows_the_last_artifact_change(team, home: Home) -> None:  # 
     later = team_export.plan(store)
     assert later.commit == changed and later.version.endswith(f"-g{changed[:7]}")
     assert later.ref == f"refs/skillmeat/bundles/team/{later.version}"
+
+
+def test_the_plan_is_of_the_pushed_commit_not_head(team, home: Home) -> None:  # type: ignore[no-untyped-def]
+    store, _ = team
+    pushed = team_export.plan(store)
+    _commit(store, "skills/pdf-summary/SKILL.md",
+            "---\nname: pdf-summary\ndescription: Not pushed yet.\n---\nDo it.\n")
+    assert team_export.plan(store) != pushed
+    assert team_export.plan(store, at=pushed.commit) == pushed  # its own history, not HEAD's
+    with pytest.raises(SkillmeatError, match="no commit"):
+        team_export.plan(store, at="f" * 40)
 
 
 def test_export_builds_once_from_git_objects_and_pushes(team, home: Home, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

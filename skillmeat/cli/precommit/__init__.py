@@ -129,6 +129,7 @@ class Push:
     remote_name: str
     remote_url: str
     refs: tuple[PushedRef, ...] = field(default_factory=tuple)
+    partial: bool = False  # pre-commit told us only the first ref with new commits
 
     @property
     def only_ours(self) -> bool:
@@ -159,7 +160,8 @@ def push_from_env(argv_remote: Sequence[str] = ()) -> Push | None:
         if env.get("PRE_COMMIT_REMOTE_BRANCH"):
             refs = (PushedRef(env.get("PRE_COMMIT_LOCAL_BRANCH", ""), env.get("PRE_COMMIT_TO_REF", ""),
                               env["PRE_COMMIT_REMOTE_BRANCH"], env.get("PRE_COMMIT_FROM_REF", "")),)
-        return Push(env.get("PRE_COMMIT_REMOTE_NAME", ""), env.get("PRE_COMMIT_REMOTE_URL", ""), refs)
+        return Push(env.get("PRE_COMMIT_REMOTE_NAME", ""), env.get("PRE_COMMIT_REMOTE_URL", ""), refs,
+                    partial=True)
     if len(argv_remote) >= 2:
         return Push(argv_remote[0], argv_remote[1])
     return None
@@ -181,11 +183,18 @@ def info(name: str, text: str) -> None:
 def push_skip(push: Push | None) -> str | None:
     """Why a pre-push hook has nothing to do (None: it has work)."""
     if guarded():
-        return "inside SkillMeat's own push of refs/skillmeat/*: nothing to do"
+        return (f"skipped: {ACTIVE_ENV} is set (SkillMeat's own push, or set in your "
+                "environment: unset it to run this hook)")
     if push is not None and push.only_deletes:
         return "the push only deletes refs: nothing to do"
     if push is not None and push.only_ours:
         return "the push only carries refs/skillmeat/*: nothing to do"
+    if push is not None:
+        from skillmeat.cli.precommit.pushing import carries_ours
+
+        if carries_ours(push, Path.cwd()):
+            return ("the push carries refs/skillmeat/* itself (a mirror, or SkillMeat's own "
+                    "push): nothing exported or published")
     return None
 
 

@@ -1,9 +1,12 @@
 """``skillmeat-export`` (pre-push): build and sign the team's bundle, push its signed ref.
 
-One bundle of every artifact, named after the collection and versioned by the last commit
-that changed artifacts (a README-only push makes no new version); its ref
-``refs/skillmeat/bundles/<name>/<version>`` goes to the remote being pushed to. A version
-already exported (here or there) is not built or pushed again.
+One bundle of every artifact at the commit being pushed (the publishing branch's when the
+push has it, else the first pushed branch's; HEAD when run by hand), named after the
+collection and versioned by the last commit in that commit's history that changed artifacts
+(a README-only push makes no new version); its ref ``refs/skillmeat/bundles/<name>/<version>``
+goes to the remote being pushed to, before git sends the branch (a pre-push hook cannot know
+whether the remote will accept it). A version already exported (here or there) is not built
+or pushed again. A push that itself carries refs/skillmeat/* (``--mirror``) is left alone.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ NAME = "export"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = parser(NAME, "Build and sign the team's bundle of every artifact at HEAD and push its "
-               "signed ref to the remote being pushed to.")
+    p = parser(NAME, "Build and sign the team's bundle of every artifact at the commit being "
+               "pushed (HEAD when run by hand) and push its signed ref to the remote being "
+               "pushed to, before git sends the branch itself.")
     p.add_argument("--key", help="Signing key (default: your default key).")
     p.add_argument("--name", help="Bundle name (default: the collection's name).")
     p.add_argument("--output", type=Path, metavar="DIR",
@@ -50,9 +54,11 @@ def _export(args: argparse.Namespace) -> int:
     if skip:
         info(NAME, skip)
         return 0
+    from skillmeat.cli.precommit.pushing import export_target
+
     h = home()
     store = team_collection(h)
-    planned = team_export.plan(store, args.name)
+    planned = team_export.plan(store, args.name, export_target(push, store.path))
     if not planned.artifacts:
         info(NAME, f"collection '{store.name}' has no artifacts yet: nothing to export")
         return 0

@@ -55,7 +55,7 @@ COMMANDS = {
     "web": ("skillmeat.cli.web_cmds:web_group",
             "The static web catalog: build, dev, start, doctor, deploy --gh-pages."),
     "hooks": ("skillmeat.cli.hooks_cmds:hooks_group",
-              "Plain git hooks (pre-push, post-merge, post-checkout): install, status, run."),
+              "Plain git hooks (pre-push, post-merge, post-checkout, post-rewrite): install, status, run."),
     "duplicates": ("skillmeat.cli.duplicates_cmd:duplicates_cmd",
                    "Find near-duplicate artifacts and explain each pair."),
 }

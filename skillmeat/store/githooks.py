@@ -13,20 +13,83 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from skillmeat.model.errors import NotFoundError, SourceError
+from skillmeat.model.manifest import MANIFEST_NAME
 from skillmeat.store.files import atomic_write
 from skillmeat.store.gitcli import run_git
 
 HOOK_MODE = 0o755
+TEAM_SIGNERS = ".skillmeat/allowed_signers"
 
 
 def hooks_dir(repo: Path) -> Path:
     """The directory git runs hooks from (``git rev-parse --git-path hooks``)."""
+    return place(repo).hooks
+
+
+@dataclass(frozen=True)
+class Place:
+    hooks: Path  # where git runs hooks from (core.hooksPath, or <git dir>/hooks)
+    git_dir: Path  # the common git directory (linked worktrees share it)
+    work_tree: Path | None  # None: a bare repository
+
+    @property
+    def shared(self) -> bool:
+        """The hooks directory lies outside this repository (a global core.hooksPath, say)."""
+        inside = [self.git_dir, *([self.work_tree] if self.work_tree else [])]
+        hooks = self.hooks.resolve()
+        return not any(hooks.is_relative_to(d.resolve()) for d in inside)
+
+
+def place(repo: Path) -> Place:
     try:
-        out = run_git(["rev-parse", "--git-path", "hooks"], cwd=repo, source=str(repo)).strip()
+        out = run_git(["rev-parse", "--path-format=absolute", "--git-path", "hooks",
+                       "--git-common-dir"], cwd=repo, source=str(repo)).splitlines()
     except SourceError as exc:
         raise NotFoundError(f"{repo} is not in a git repository ({exc.detail})",
                             hint="run it inside a repository, or give one with --repo DIR") from None
-    return Path(os.path.abspath(repo / out))
+    return Place(Path(os.path.abspath(out[0])), Path(out[1]), work_tree(repo))
+
+
+def work_tree(repo: Path) -> Path | None:
+    """The top of the work tree around ``repo`` (None: bare, or not in a repository)."""
+    try:
+        return Path(run_git(["rev-parse", "--show-toplevel"], cwd=repo, source=str(repo)).strip())
+    except SourceError:
+        return None
+
+
+def hooks_path_origin(repo: Path) -> str:
+    """Where core.hooksPath is set (``file:/home/u/.gitconfig``; "" when it is not)."""
+    try:
+        out = run_git(["config", "--show-origin", "--get", "core.hooksPath"], cwd=repo, source=str(repo))
+    except SourceError:
+        return ""
+    return out.partition("\t")[0]
+
+
+def make_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def team_signers(repo: Path, rev: str = "") -> str | None:
+    """The text of ``.skillmeat/allowed_signers``: in the work tree, or at commit ``rev``
+    (None: no such file)."""
+    if rev:
+        try:
+            return run_git(["show", f"{rev}:{TEAM_SIGNERS}"], cwd=repo, source=str(repo))
+        except SourceError:
+            return None
+    top = work_tree(repo)
+    try:
+        return (top / TEAM_SIGNERS).read_text("utf-8") if top else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def is_collection(repo: Path) -> bool:
+    """``repo`` is in a SkillMeat collection: a skillmeat.toml at the top of its work tree."""
+    top = work_tree(repo)
+    return top is not None and (top / MANIFEST_NAME).is_file()
 
 
 def template(hook: str) -> str:

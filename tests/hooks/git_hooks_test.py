@@ -22,6 +22,7 @@ from tests.cli.runner import ok, skillmeat
 from tests.helpers import REPO_ROOT, git
 
 PACKAGED = REPO_ROOT / "skillmeat" / "templates" / "githooks"
+MANIFEST = '[collection]\nname = "team"\n'
 TIMEOUT = 120  # a hook that loops would push forever: the tests stop it and fail
 
 FAKE_ENTRIES = '''\
@@ -88,7 +89,8 @@ def repo(tmp_path: Path, remote: Path) -> Path:
     path.mkdir()
     git("init", "-q", "-b", "main", cwd=path)
     (path / "README.md").write_text("team\n")
-    git("add", "README.md", cwd=path)
+    (path / "skillmeat.toml").write_text(MANIFEST)  # a collection: our hooks work only there
+    git("add", "README.md", "skillmeat.toml", cwd=path)
     git("commit", "-q", "-m", "first", cwd=path)
     git("remote", "add", "origin", str(remote), cwd=path)
     return path
@@ -286,12 +288,14 @@ def test_git_runs_the_hooks_from_where_they_were_installed(
     work = repo
     if where == "relative hooksPath":
         git("config", "core.hooksPath", ".githooks", cwd=repo)
-    elif where == "absolute hooksPath":
+    elif where == "absolute hooksPath":  # outside the repository: shared, on purpose
         git("config", "core.hooksPath", str(tmp_path / "team-hooks"), cwd=repo)
+        (tmp_path / "team-hooks").mkdir()
     else:
         work = tmp_path / "feature"
         git("worktree", "add", "-q", "-b", "feature", str(work), cwd=repo)
-    out = ok("hooks", "install", cwd=work).out
+    flags = ["--shared-hooks-dir"] if where == "absolute hooksPath" else []
+    out = ok("hooks", "install", *flags, cwd=work).out
     hooks_dir = Path(out.splitlines()[0].removeprefix("Hooks directory: "))
     assert (hooks_dir / "pre-push").exists()
     proc = run_git("push", "-q", "origin", "HEAD", cwd=work)
@@ -321,7 +325,7 @@ def test_without_skillmeat_a_push_fails_in_one_line_and_a_pull_carries_on(
     assert "skillmeat: post-merge hook: SkillMeat is not installed, nothing redeployed" in proc.stderr
     # the installed interpreter is reported missing
     state = json.loads(skillmeat("hooks", "status", "--json", cwd=repo).out)
-    assert [h["python_missing"] for h in state["hooks"]] == [True] * 3
+    assert [h["python_missing"] for h in state["hooks"]] == [True] * len(svc.HOOKS)
 
 
 # --- the CLI -----------------------------------------------------------------------------
@@ -334,7 +338,8 @@ def test_status_install_refusal_and_uninstall_through_the_cli(repo: Path) -> Non
         "pre-push       absent",
         "post-merge     absent",
         "post-checkout  absent",
-        "require signed: no; marketplace: (none)",
+        "post-rewrite   absent",
+        "require signed: no (no key in .skillmeat/allowed_signers); marketplace: (none)",
     ]
     (hooks / "post-merge").write_text("#!/bin/sh\nexit 0\n")
     (hooks / "post-merge.legacy").write_text("#!/bin/sh\nexit 0\n")
@@ -342,28 +347,30 @@ def test_status_install_refusal_and_uninstall_through_the_cli(repo: Path) -> Non
     assert refused.code == 1
     assert refused.err.count("\n") == 1 and "not SkillMeat's, and a .legacy hook" in refused.err
     assert not (hooks / "pre-push").exists()
-    ok("hooks", "install", "--hook", "pre-push", "--hook", "post-checkout", "--marketplace", "team",
-       cwd=repo)
+    ok("hooks", "install", "--hook", "pre-push", "--hook", "post-checkout", "--hook", "post-rewrite",
+       "--marketplace", "team", cwd=repo)
     (hooks / "post-merge.legacy").unlink()
     ok("hooks", "install", "--hook", "post-merge", cwd=repo)
     text = (hooks / "pre-push").read_text().replace("publishes", "ships")
     (hooks / "pre-push").write_text(text)
     python = sys.executable
     assert skillmeat("hooks", "status", cwd=repo).out.splitlines()[1:] == [
-        f"pre-push       SkillMeat v1, stale (run `skillmeat hooks install`); interpreter {python}",
-        f"post-merge     SkillMeat v1, up to date; interpreter {python}; chains post-merge.legacy "
+        f"pre-push       SkillMeat v2, stale (run `skillmeat hooks install`); interpreter {python}",
+        f"post-merge     SkillMeat v2, up to date; interpreter {python}; chains post-merge.legacy "
         "(it runs first)",
-        f"post-checkout  SkillMeat v1, up to date; interpreter {python}",
-        "require signed: no; marketplace: team",
+        f"post-checkout  SkillMeat v2, up to date; interpreter {python}",
+        f"post-rewrite   SkillMeat v2, up to date; interpreter {python}",
+        "require signed: no (no key in .skillmeat/allowed_signers); marketplace: team",
     ]
     out = ok("hooks", "install", cwd=repo).out
     assert out.splitlines()[1:] == ["pre-push: updated", "post-merge: up to date",
-                                    "post-checkout: up to date"]
+                                    "post-checkout: up to date", "post-rewrite: up to date"]
     (hooks / "post-checkout").write_text("#!/bin/sh\nexit 0\n")
     out = ok("hooks", "uninstall", cwd=repo).out
     assert out.splitlines()[1:] == ["pre-push: removed",
                                     "post-merge: removed; post-merge.legacy put back as post-merge",
-                                    "post-checkout: not SkillMeat's, left alone"]
+                                    "post-checkout: not SkillMeat's, left alone",
+                                    "post-rewrite: removed"]
     assert skillmeat("hooks", "install", "--hook", "pre-commit", cwd=repo).code == 2
     bad = skillmeat("hooks", "run", "post-merge", cwd=repo)
     assert (bad.code, bad.err.strip()) == (
@@ -429,3 +436,135 @@ def test_a_real_push_exports_and_publishes_and_a_real_pull_deploys(
     ok("status", "--project", str(app))  # in sync
     switched = run_git("checkout", "-q", "-b", "topic", cwd=clone)  # post-checkout: in sync
     assert switched.returncode == 0 and "already in sync" in switched.stderr, switched
+
+
+# --- review findings: shared hooks dirs, pre-commit's hooks, the guard, post-rewrite -----
+
+
+def plain_repo(tmp_path: Path, remote: Path) -> Path:
+    """A repository that is not a SkillMeat collection, with a remote."""
+    other = tmp_path / "other-project"
+    other.mkdir()
+    git("init", "-q", "-b", "main", cwd=other)
+    git("commit", "-q", "--allow-empty", "-m", "first", cwd=other)
+    git("remote", "add", "origin", str(remote), cwd=other)
+    return other
+
+
+def test_a_global_hooks_path_needs_a_yes_and_then_other_repos_are_left_alone(
+        repo: Path, remote: Path, tmp_path: Path, fakes: Fakes) -> None:
+    shared = Path(os.environ["HOME"]) / ".githooks"
+    git("config", "--global", "core.hooksPath", str(shared), cwd=repo)
+    refused = skillmeat("hooks", "install", cwd=repo)
+    assert refused.code == 1 and refused.err.count("\n") == 1, refused
+    assert f"git's hooks directory {shared} (core.hooksPath, set in " in refused.err
+    assert "is outside this repository" in refused.err and "--shared-hooks-dir" in refused.err
+    assert not shared.exists()  # not created, nothing written
+    shared.mkdir()
+    assert skillmeat("hooks", "install", cwd=repo).code == 1 and list(shared.iterdir()) == []
+    ok("hooks", "install", "--shared-hooks-dir", cwd=repo)
+    assert sorted(p.name for p in shared.iterdir()) == sorted(svc.HOOKS)
+    status = ok("hooks", "status", cwd=repo).out.splitlines()[0]
+    assert status == f"Hooks directory: {shared} (outside this repository: shared with others)"
+    # another repository: push, checkout, merge and amend work and say nothing
+    other = plain_repo(tmp_path, remote)
+    for args in (["push", "-q", "origin", "main"], ["checkout", "-q", "-b", "topic"],
+                 ["commit", "-q", "--allow-empty", "-m", "t"], ["checkout", "-q", "main"],
+                 ["merge", "-q", "--no-edit", "--no-ff", "topic"],
+                 ["commit", "-q", "--amend", "--allow-empty", "-m", "reworded"]):
+        proc = run_git(*args, cwd=other)
+        assert (proc.returncode, proc.stderr) == (0, ""), (args, proc)
+    ran = subprocess.run([sys.executable, "-m", "skillmeat", "hooks", "run", "pre-push", "origin",
+                          str(remote)], cwd=other, input="", capture_output=True, text=True,
+                         check=False)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "", "")
+    assert fakes.calls() == []
+    # the collection itself still runs them
+    proc = run_git("push", "-q", "origin", "HEAD:refs/heads/team", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert [e for e, _ in fakes.entries()] == ["lock", "validate", "export", "publish"]
+
+
+def test_after_pre_commit_install_hooks_install_refuses_and_changes_nothing(
+        repo: Path, remote: Path, fakes: Fakes) -> None:
+    pre_commit = str(Path(sys.executable).parent / "pre-commit")
+    subprocess.run([pre_commit, "install", "-t", "pre-push"], cwd=repo, check=True,
+                   capture_output=True)
+    hooks = repo / ".git" / "hooks"
+    before = {p.name: p.read_bytes() for p in hooks.iterdir()}
+    refused = skillmeat("hooks", "install", cwd=repo)
+    assert refused.code == 1 and refused.err.count("\n") == 1, refused
+    assert refused.err.startswith(
+        "skillmeat: error: pre-push: installed by pre-commit: the team's .pre-commit-config.yaml "
+        "already runs SkillMeat's hooks through pre-commit; nothing installed (hint: use one or "
+        "the other: to switch to SkillMeat's plain hooks, run `pre-commit uninstall -t pre-push` "
+        "first)")
+    assert {p.name: p.read_bytes() for p in hooks.iterdir()} == before
+    assert "pre-push       pre-commit's (`pre-commit install`;" in ok("hooks", "status", cwd=repo).out
+    # switching, as the hint says: then a push runs SkillMeat's steps once
+    subprocess.run([pre_commit, "uninstall", "-t", "pre-push"], cwd=repo, check=True,
+                   capture_output=True)
+    ok("hooks", "install", cwd=repo)
+    assert not (hooks / "pre-push.legacy").exists()
+    proc = run_git("push", "-q", "origin", "main", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert [e for e, _ in fakes.entries()] == ["lock", "validate", "export", "publish"]
+
+
+def test_a_user_set_hook_active_variable_skips_in_one_line(repo: Path, remote: Path,
+                                                           fakes: Fakes) -> None:
+    ok("hooks", "install", cwd=repo)
+    env = dict(os.environ, SKILLMEAT_HOOK_ACTIVE="1")
+    proc = run_git("push", "-q", "origin", "main", cwd=repo, env=env)
+    assert proc.returncode == 0
+    assert proc.stderr == "skillmeat hooks: skipped (SKILLMEAT_HOOK_ACTIVE is set)\n"
+    assert fakes.calls() == [] and remote_refs(remote)["refs/heads/main"] == head(repo)
+    proc = run_git("checkout", "-q", "-b", "topic", cwd=repo, env=env)
+    assert proc.stderr == "skillmeat hooks: skipped (SKILLMEAT_HOOK_ACTIVE is set)\n"
+    ran = subprocess.run([sys.executable, "-m", "skillmeat", "hooks", "run", "post-merge", "0"],
+                         cwd=repo, env=env, capture_output=True, text=True, check=False)
+    assert (ran.returncode, ran.stderr) == (0, "skillmeat hooks: skipped (SKILLMEAT_HOOK_ACTIVE is set)\n")
+    assert fakes.calls() == []
+
+
+def test_post_rewrite_deploys_after_pull_rebase_and_amend(
+        repo: Path, remote: Path, fakes: Fakes, tmp_path: Path) -> None:
+    git("push", "-q", "--no-verify", "origin", "main", cwd=repo)
+    clone = tmp_path / "clone"
+    git("clone", "-q", str(remote), str(clone), cwd=tmp_path)
+    log = tmp_path / "legacy.log"  # the team's own post-rewrite hook gets git's input too
+    (clone / ".git" / "hooks" / "post-rewrite").write_text(
+        f"#!/bin/sh\n{{ echo \"args: $*\"; cat; }} >> '{log}'\n")
+    os.chmod(clone / ".git" / "hooks" / "post-rewrite", 0o755)
+    ok("hooks", "install", cwd=clone)
+    git("commit", "-q", "--allow-empty", "-m", "upstream", cwd=repo)
+    git("push", "-q", "--no-verify", "origin", "main", cwd=repo)
+    git("commit", "-q", "--allow-empty", "-m", "mine", cwd=clone)
+    mine = head(clone)
+    proc = run_git("pull", "-q", "--rebase", "origin", "main", cwd=clone)
+    assert proc.returncode == 0, proc.stderr
+    rewrites = [c for c in fakes.calls() if "PRE_COMMIT_REWRITE_COMMAND" in c["env"]]  # type: ignore[operator]
+    assert [(c["entry"], c["argv"], c["env"]) for c in rewrites] == [
+        ("deploy", [], {"PRE_COMMIT_REWRITE_COMMAND": "rebase"})]
+    assert fakes.calls()[-1] == rewrites[0]  # after the rebase is done
+    assert log.read_text() == f"args: rebase\n{mine} {head(clone)}\n"
+    # an amend, in a team that lists a key: deploy requires a signed HEAD by default
+    fakes.clear()
+    (clone / ".skillmeat").mkdir()
+    key = tmp_path / "k"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    (clone / ".skillmeat" / "allowed_signers").write_text(
+        "ada@example.com " + key.with_suffix(".pub").read_text())
+    git("add", ".skillmeat", cwd=clone)
+    assert run_git("commit", "-q", "--amend", "--no-edit", cwd=clone).returncode == 0
+    assert fakes.entries() == [("deploy", ["--require-signed"])]
+    assert fakes.calls()[0]["env"] == {"PRE_COMMIT_REWRITE_COMMAND": "amend"}
+    assert "require signed: yes (.skillmeat/allowed_signers lists 1 key(s); `skillmeat hooks " \
+        "install --no-require-signed` to turn off)" in ok("hooks", "status", cwd=clone).out
+    ok("hooks", "install", "--no-require-signed", cwd=clone)
+    assert "require signed: no (git config skillmeat.requireSigned)" in \
+        ok("hooks", "status", cwd=clone).out
+    # uninstall takes post-rewrite out too, and puts the team's hook back
+    out = ok("hooks", "uninstall", cwd=clone).out
+    assert "post-rewrite: removed; post-rewrite.legacy put back as post-rewrite" in out
+    assert "echo \"args: $*\"" in (clone / ".git" / "hooks" / "post-rewrite").read_text()

@@ -224,7 +224,9 @@ def rotate_cmd(home: Home, name: str | None, new_name: str, passphrase: bool) ->
 @click.argument("name", required=False)
 @click.option("--principal", default="", help="Also trust the key yourself as this principal.")
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path),
-              help="Configure this repository only (default: your global git config).")
+              help="Configure this repository only (default: your global git config); it "
+              "also sets commit.gpgsign=true there, so every commit in it is signed (merge "
+              "commits of a pull and SkillMeat's own commits too).")
 @click.pass_obj
 def git_setup_cmd(home: Home, name: str | None, principal: str, repo: Path | None) -> None:
     """Configure git so `git commit -S` signs with this key and verifies with your trust."""

@@ -144,19 +144,29 @@ def record_relpath(target: Target, path: Path) -> str:
         return os.path.relpath(path, target.root)
 
 
+def clashes(plans: dict[ArtifactId, Placement]) -> list[tuple[str, list[ArtifactId]]]:
+    """The paths more than one of the planned artifacts would be deployed to, with those
+    artifacts (in plan order), sorted by path."""
+    by_path: dict[str, list[ArtifactId]] = {}
+    for aid, placement in plans.items():
+        for path in placement.paths:
+            by_path.setdefault(path, []).append(aid)
+    return sorted((path, ids) for path, ids in by_path.items() if len(ids) > 1)
+
+
 def _check_clashes(target: Target, profile: str, plans: dict[ArtifactId, Placement],
                    record: dict[str, Deployment], force: bool) -> None:
     owners: dict[str, str] = {}
     for dep in record.values():
         for p in dep.paths:
             owners[p] = dep.key
-    seen: dict[str, ArtifactId] = {}
+    found = clashes(plans)
+    if found:
+        path, (first, second, *_) = found[0]
+        raise ConflictError(f"{second} and {first} would both be deployed to {path}",
+                            hint="deploy one of them, or use another profile")
     for aid, placement in plans.items():
         for path in placement.paths:
-            if path in seen:
-                raise ConflictError(f"{aid} and {seen[path]} would both be deployed to {path}",
-                                    hint="deploy one of them, or use another profile")
-            seen[path] = aid
             owner = owners.get(path)
             if owner not in (None, f"{profile}:{aid}"):
                 raise ConflictError(f"{path} in {target.label} already holds {owner}",

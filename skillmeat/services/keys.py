@@ -162,7 +162,9 @@ def git_setup(home: Home, ref: str | None, passphrase: Passphrase, *, repo: Path
               principal: str = "") -> GitSetup:
     """Make ``git commit -S`` sign with the same key (an OpenSSH copy of it for ssh-keygen).
 
-    Writes the user's global git config, or ``repo``'s own config when given.
+    Writes the user's global git config, or ``repo``'s own config when given; a repository
+    also gets ``commit.gpgsign=true``, so every commit made there (merges of a pull too, and
+    SkillMeat's own) is signed.
     """
     info = resolve(home, ref)
     key = home.keys.load(info.name, passphrase)
@@ -185,6 +187,7 @@ def git_setup(home: Home, ref: str | None, passphrase: Passphrase, *, repo: Path
         "user.signingkey": str(key_file),
         "gpg.ssh.allowedSignersFile": str(trust.allowed_path),
         "gpg.ssh.revocationFile": str(trust.revoked_path),
+        **({"commit.gpgsign": "true"} if repo is not None else {}),
     }
     for k, v in settings.items():
         gitcli.set_config(k, v, repo=repo)

@@ -32,6 +32,7 @@ from skillmeat.store.jsonconfig import (
     write_json_config,
 )
 from skillmeat.store.mcp_record import McpDeployment, McpRecord, Record
+from skillmeat.store.tree import GitTree
 
 Show = Callable[[str], None]
 
@@ -117,17 +118,29 @@ def definitions(store: CollectionStore, names: Sequence[str]
                             hint="add an MCP server first (`skillmeat mcp add`)")
     tree = store.tree_at(head)
     ids = [a for a in ids_from_paths(tree.files()) if a.type is ArtifactType.MCP]
-    chosen: dict[str, tuple[ArtifactId, McpServer]] = {}
-    for ref in names:
-        aid = resolve(ref, ids, store.name)
-        text = tree.read(aid.relpath).decode("utf-8", errors="replace")
-        server = McpServer.from_toml(aid.base, text, f"{store.name}:{aid.relpath}")
-        other = chosen.get(server.name)
-        if other is not None and other[0] != aid:
-            raise BadInputError(f"{other[0]} and {aid} would both be deployed as '{server.name}'",
-                                hint="deploy one of them at a time, into different scopes")
-        chosen[server.name] = (aid, server)
-    return head, list(chosen.values())
+    chosen = {aid: parse_definition(store.name, tree, aid)
+              for aid in dict.fromkeys(resolve(ref, ids, store.name) for ref in names)}
+    found = name_clashes(list(chosen.items()))
+    if found:
+        name, (first, second, *_) = found[0]
+        raise BadInputError(f"{first} and {second} would both be deployed as '{name}'",
+                            hint="deploy one of them at a time, into different scopes")
+    return head, list(chosen.items())
+
+
+def parse_definition(collection: str, tree: GitTree, aid: ArtifactId) -> McpServer:
+    text = tree.read(aid.relpath).decode("utf-8", errors="replace")
+    return McpServer.from_toml(aid.base, text, f"{collection}:{aid.relpath}")
+
+
+def name_clashes(servers: Sequence[tuple[ArtifactId, McpServer]]
+                 ) -> list[tuple[str, list[ArtifactId]]]:
+    """The server names more than one definition would be deployed as (namespaced servers of
+    two plugins may share one), with those definitions, sorted by name."""
+    by_name: dict[str, list[ArtifactId]] = {}
+    for aid, server in servers:
+        by_name.setdefault(server.name, []).append(aid)
+    return sorted((name, ids) for name, ids in by_name.items() if len(ids) > 1)
 
 
 def servers_in(cfg: JsonFile, keys: Sequence[str]) -> dict[str, Any]:

@@ -6,7 +6,9 @@ nothing), every MCP server of ``mcp/`` goes into the project's ``.mcp.json``, an
 collection deployed there earlier but no longer holds is removed. What the user changed in
 the project (drift) is never overwritten nor removed: it is reported and left as it is,
 while the rest of that project is brought up to date (artifacts in one all-or-nothing
-change, ``.mcp.json`` in one backed-up atomic write).
+change, ``.mcp.json`` in one backed-up atomic write). Artifacts of the collection that clash
+with each other (two ids placed at one path, two MCP definitions named alike) are left out
+and reported the same way; ``skillmeat deploy`` itself still refuses them.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from skillmeat.model.errors import NotFoundError, SignatureError
 from skillmeat.services import deploy as deploysvc
 from skillmeat.services import mcp_deploy, mcp_targets, projects
 from skillmeat.services.profiles import get_profile
-from skillmeat.services.profiles.base import UnsupportedError
+from skillmeat.services.profiles.base import Placement, UnsupportedError
 from skillmeat.services.refs import verify_commit
 from skillmeat.services.status import placed_now, status
 from skillmeat.services.trust import TrustSet, Verdict
@@ -54,6 +56,7 @@ class ProjectReport:
     mcp_unchanged: int = 0
     drift: list[str] = field(default_factory=list)  # "<artifact>: <why it was left alone>"
     skipped: list[str] = field(default_factory=list)  # the profile has no place for these
+    clashes: list[str] = field(default_factory=list)  # "<ids>: <what clashes, what to do>"
 
     @property
     def changed(self) -> bool:
@@ -63,7 +66,7 @@ class ProjectReport:
         return {"project": str(self.project), "deployed": self.deployed, "removed": self.removed,
                 "unchanged": self.unchanged, "mcp_written": self.mcp_written,
                 "mcp_removed": self.mcp_removed, "mcp_unchanged": self.mcp_unchanged,
-                "drift": self.drift, "skipped": self.skipped}
+                "drift": self.drift, "skipped": self.skipped, "clashes": self.clashes}
 
 
 def registered_store(home: Home, store: CollectionStore) -> CollectionStore:
@@ -95,8 +98,17 @@ def check_signed(home: Home, store: CollectionStore) -> Verdict:
     except SignatureError as exc:
         raise SignatureError(f"HEAD {head[:12]} of collection '{store.name}'",
                              f"{exc.reason}; nothing was deployed (--require-signed)",
-                             hint="deploy only commits signed by a key you trust: "
-                             "`skillmeat keys trust KEY --principal NAME`") from None
+                             hint=UNSIGNED_HINT if exc.reason == "unsigned commit" else
+                             TRUST_HINT) from None
+
+
+TRUST_HINT = ("only commits signed by a key you trust are deployed; trust a teammate's key "
+              "with `skillmeat keys trust KEY --principal NAME`")
+UNSIGNED_HINT = (
+    "a merge you made: sign your commits here with `skillmeat keys git-setup --repo .`, then "
+    "redo the pull (`git reset --hard ORIG_HEAD && git pull`), or pull with --ff-only; a "
+    "teammate's commit: ask them to sign it (`skillmeat keys git-setup --repo .`); a key you "
+    "do not trust yet: `skillmeat keys trust KEY --principal NAME`")
 
 
 def redeploy(home: Home, store: CollectionStore, project: Path) -> ProjectReport:
@@ -111,7 +123,8 @@ def redeploy(home: Home, store: CollectionStore, project: Path) -> ProjectReport
     tree = store.tree_at(head)
     groups = ids_from_paths(tree.files())
     _artifacts(home, store, project, tree, groups, report)
-    _servers(home, store, project, [a for a in groups if a.type is ArtifactType.MCP], report)
+    _servers(home, store, project, tree, [a for a in groups if a.type is ArtifactType.MCP],
+             report)
     if report.deployed:
         from skillmeat.services.analytics import record
 
@@ -125,69 +138,91 @@ def _artifacts(home: Home, store: CollectionStore, project: Path, tree: GitTree,
     profile = projects.profile_of(home, project)
     record = target.record.load()
     state = {(a.artifact, a.profile): a for a in status(home, target).artifacts}
-    owners = {p: d for d in record.values() for p in d.paths}
-    wanted: list[str] = []
+    gone = []  # what the collection no longer holds: taken back first, freeing its paths
+    for old in record.values():
+        if old.collection != store.name or ArtifactId.parse(old.artifact) in groups:
+            continue
+        if placed_now(target, old) in (None, old.deployed_hash):
+            gone.append(old)
+        else:
+            report.drift.append(f"{old.artifact}: removed from the collection, but changed in the "
+                                "project since it was deployed; kept")
+    freed = {p for d in gone for p in d.paths}
+    owners = {p: d for d in record.values() for p in d.paths if p not in freed}
+    plans: dict[ArtifactId, Placement] = {}
     for aid in sorted(a for a in groups if a.type is not ArtifactType.MCP):
         dep = record.get(f"{profile}:{aid}")
-        if dep is None:
-            try:
-                clash = _clash(project, profile, aid, tree, groups[aid], owners)
-            except UnsupportedError:
-                report.skipped.append(f"{aid} (no place for it in profile {profile})")
-                continue
-            if clash:
-                report.drift.append(f"{aid}: {clash}")
-            else:
-                wanted.append(str(aid))
-        elif dep.collection != store.name:
+        if dep is not None and dep.collection != store.name:
             report.drift.append(f"{aid}: deployed there from collection '{dep.collection}'")
-        else:
+            continue
+        if dep is not None:
             now = state[(dep.artifact, dep.profile)]
             if now.state == states.IN_SYNC:
                 report.unchanged += 1
-            elif now.state == states.OUTDATED:
-                wanted.append(str(aid))
-            else:
+                continue
+            if now.state != states.OUTDATED:
                 why = RESOLVE.get(now.state, "see `skillmeat status --project {p}`")
                 report.drift.append(f"{aid}: {now.state}: {why.format(p=project, a=aid)}")
-    gone = []
-    for dep in record.values():
-        if dep.collection != store.name or ArtifactId.parse(dep.artifact) in groups:
+                continue
+        try:
+            placement = get_profile(profile).place(aid, deploysvc.artifact_files(tree, aid,
+                                                                                 groups[aid]))
+        except UnsupportedError:
+            report.skipped.append(f"{aid} (no place for it in profile {profile})")
             continue
-        if placed_now(target, dep) in (None, dep.deployed_hash):
-            gone.append(dep)
-        else:
-            report.drift.append(f"{dep.artifact}: removed from the collection, but changed in the "
-                                "project since it was deployed; kept")
-    if wanted:
-        report.deployed = deploysvc.deploy(home, store, wanted, target, profile).deployed
+        if dep is None and _clash(project, store, aid, placement, owners, freed, report):
+            continue
+        plans[aid] = placement
+    for path, ids in deploysvc.clashes(plans):
+        report.clashes.append(f"{' and '.join(str(a) for a in ids)}: all would be deployed to "
+                              f"{path}, so none of them was; keep one in the collection "
+                              f"(`skillmeat remove {ids[-1]}`)")
+        for aid in ids:
+            plans.pop(aid, None)
     for prof in sorted({d.profile for d in gone}):
         names = [d.artifact for d in gone if d.profile == prof]
         report.removed += deploysvc.undeploy(home, names, target, prof)
+    if plans:
+        report.deployed = deploysvc.deploy(home, store, [str(a) for a in plans], target,
+                                           profile).deployed
 
 
-def _clash(project: Path, profile: str, aid: ArtifactId, tree: GitTree, paths: list[str],
-           owners: dict[str, Deployment]) -> str:
-    """Why a new artifact cannot be placed (its path is taken), or ""."""
-    placement = get_profile(profile).place(aid, deploysvc.artifact_files(tree, aid, paths))
+def _clash(project: Path, store: CollectionStore, aid: ArtifactId, placement: Placement,
+           owners: dict[str, Deployment], freed: set[str], report: ProjectReport) -> bool:
+    """A new artifact whose path is taken: reported (True), or free to place (False)."""
     for path in placement.paths:
         owner = owners.get(path)
+        if owner is not None and owner.collection == store.name:
+            report.clashes.append(f"{aid}: {path} already holds {owner.artifact} of this "
+                                  "collection, so it was not deployed; keep one in the "
+                                  f"collection (`skillmeat remove {aid}`)")
+            return True
         if owner is not None:
-            return f"{path} already holds {owner.artifact} (from '{owner.collection}'); not deployed"
-        if (project / path).exists():
-            return (f"{path} already exists and was not deployed by SkillMeat; not deployed "
-                    "(move it away, or `skillmeat deploy --force`)")
-    return ""
+            report.drift.append(f"{aid}: {path} already holds {owner.artifact} (from "
+                                f"'{owner.collection}'); not deployed")
+            return True
+        if path not in freed and (project / path).exists():
+            report.drift.append(f"{aid}: {path} already exists and was not deployed by "
+                                "SkillMeat; not deployed (move it away, or `skillmeat deploy "
+                                "--force`)")
+            return True
+    return False
 
 
-def _servers(home: Home, store: CollectionStore, project: Path, ids: list[ArtifactId],
-             report: ProjectReport) -> None:
+def _servers(home: Home, store: CollectionStore, project: Path, tree: GitTree,
+             ids: list[ArtifactId], report: ProjectReport) -> None:
     target = mcp_targets.target_for(home, "project", project)
-    _, servers = mcp_deploy.definitions(store, [str(a) for a in ids]) if ids else ("", [])
+    servers = [(a, mcp_deploy.parse_definition(store.name, tree, a)) for a in sorted(ids)]
     present = mcp_deploy.servers_in(read_json_config(target.file), target.keys)
     record = {k[1]: d for k, d in McpRecord(mcp_deploy.record_path(home)).load().items()
               if k[0] == target.key}
     where = target.file.name
+    names = {server.name for _, server in servers}  # a clashing name is kept, not taken back
+    for name, clashing in mcp_deploy.name_clashes(servers):
+        report.clashes.append(f"{' and '.join(str(a) for a in clashing)}: all would be "
+                              f"'{name}' in {where}, so none of them was deployed; keep one in "
+                              f"the collection (`skillmeat remove {clashing[-1]}`)")
+        servers = [(a, s) for a, s in servers if a not in clashing]
     write = []
     for aid, server in servers:
         entry, have, mine = server.to_claude(), present.get(server.name), record.get(server.name)
@@ -204,7 +239,6 @@ def _servers(home: Home, store: CollectionStore, project: Path, ids: list[Artifa
                                 "wrote it; not updated (`skillmeat mcp list` shows it)")
         else:
             write.append(str(aid))
-    names = {server.name for _, server in servers}
     drop = []
     for dep in record.values():
         if dep.collection != store.name or dep.server in names:

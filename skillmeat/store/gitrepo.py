@@ -58,14 +58,26 @@ class GitRepo:
         pygit2.init_repository(str(path), initial_head="main")
         return cls(path)
 
-    def signature(self) -> Any:
-        """Who commits, resolved as git does: environment, repo config, global config, SkillMeat."""
+    def _configs(self) -> list[Any]:
+        """git's config as git reads it: the repository's, $GIT_CONFIG_GLOBAL, then the rest."""
         pygit2 = _pygit2()
         configs = [pygit2.Config(os.path.join(self.repo.path, "config"))]
         extra = os.environ.get("GIT_CONFIG_GLOBAL")  # libgit2 itself ignores this variable
         if extra and os.path.isfile(extra):
             configs.append(pygit2.Config(extra))
         configs.append(self.repo.config)
+        return configs
+
+    def signer(self) -> Callable[[bytes], str] | None:
+        """How ``git commit`` would sign here (commit.gpgsign with an SSH key), loaded now."""
+        from skillmeat.store.gitsign import configured_signer
+
+        return configured_signer(self._configs(), self.path)
+
+    def signature(self) -> Any:
+        """Who commits, resolved as git does: environment, repo config, global config, SkillMeat."""
+        pygit2 = _pygit2()
+        configs = self._configs()
         name = os.environ.get("GIT_AUTHOR_NAME") or _config(configs, "user.name") or DEFAULT_AUTHOR[0]
         email = (os.environ.get("GIT_AUTHOR_EMAIL") or _config(configs, "user.email")
                  or DEFAULT_AUTHOR[1])
@@ -107,8 +119,11 @@ class GitRepo:
         the repository serializes SkillMeat processes of different homes on one collection.
         ``known``: files whose blob is already in the object store (path -> (blob id, mode)),
         staged without hashing and compressing them again. ``sign``: commit payload -> armored
-        signature for the ``gpgsig`` header (``git verify-commit`` checks it).
+        signature for the ``gpgsig`` header (``git verify-commit`` checks it); without it, the
+        commit is signed when git's config says commits here are (``commit.gpgsign``): every
+        commit SkillMeat makes in a collection comes through here.
         """
+        sign = sign or self.signer()
         with process_lock(Path(self.repo.path) / "skillmeat.lock"):
             return self._commit_paths(paths, message, allow_empty, known or {}, sign)
 
@@ -152,9 +167,19 @@ class GitRepo:
     def _signed_commit(self, sig: Any, message: str, tree: str, head: str | None,
                        sign: Callable[[bytes], str]) -> Any:
         """A signed commit on HEAD's branch, moved from ``head`` only (compare-and-swap)."""
+        oid = self._signed_object(sig, message, tree, head, sign)
+        self._move_head(oid, head)
+        return oid
+
+    def _signed_object(self, sig: Any, message: str, tree: str, head: str | None,
+                       sign: Callable[[bytes], str]) -> Any:
+        """A signed commit object (no ref moves)."""
         payload = self.repo.create_commit_string(sig, sig, message, tree, [head] if head else [])
         armored = sign(payload.encode() if isinstance(payload, str) else payload)
-        oid = self.repo.create_commit_with_signature(payload, armored.rstrip("\n"))
+        return self.repo.create_commit_with_signature(payload, armored.rstrip("\n"))
+
+    def _move_head(self, oid: Any, head: str | None) -> None:
+        """HEAD's branch from ``head`` to ``oid`` (compare-and-swap)."""
         branch = self.repo.references["HEAD"].target  # e.g. refs/heads/main, unborn or not
         ref = self.repo.references.get(branch)
         if (str(ref.target) if ref is not None else None) != head:
@@ -163,7 +188,6 @@ class GitRepo:
             self.repo.references.create(branch, oid, force=False)  # AlreadyExistsError: a race
         else:
             ref.set_target(oid)
-        return oid
 
     def loose_objects(self) -> Path | None:
         """Where a SHA-1 loose object may be written directly, or None when this repository
@@ -347,6 +371,10 @@ class GitRepo:
         pygit2 = _pygit2()
         target = self.repo[self.resolve(rev)]
         head = self.head()
+        sig = self.signature()
+        sign = self.signer()  # signed before the work tree changes: a key problem changes nothing
+        signed = (self._signed_object(sig, message, str(target.tree_id), head, sign)
+                  if sign is not None else None)
         before = set(self.files_at(head)) if head else set()
         after = dict(walk_tree(target.tree, ""))
         self.repo.checkout_tree(target.tree, strategy=pygit2.GIT_CHECKOUT_FORCE)
@@ -358,7 +386,9 @@ class GitRepo:
         index = self.repo.index
         index.read_tree(target.tree)
         index.write()
-        sig = self.signature()
+        if signed is not None:
+            self._move_head(signed, head)
+            return str(signed)
         oid = self.repo.create_commit("HEAD", sig, sig, message, target.tree_id,
                                       [head] if head else [])
         return str(oid)
@@ -434,4 +464,21 @@ def read_head_fast(workdir: Path) -> str | None:
                 return line.split(" ", 1)[0]
     except (OSError, UnicodeDecodeError):
         return None
+    return None
+
+
+IN_PROGRESS = (("rebase-merge", "rebase"), ("rebase-apply", "rebase or git am"),
+               ("sequencer", "cherry-pick or revert sequence"))
+
+
+def operation_in_progress(workdir: Path) -> str | None:
+    """The rebase, ``git am`` or cherry-pick/revert sequence under way in this work tree (its
+    state directories, where ``git rev-parse --git-path`` puts them: linked worktrees too)."""
+    from skillmeat.store.gitcli import run_git
+
+    args = [a for name, _ in IN_PROGRESS for a in ("--git-path", name)]
+    found = run_git(["rev-parse", *args], cwd=workdir, source=str(workdir)).splitlines()
+    for (name, what), rel in zip(IN_PROGRESS, found, strict=False):
+        if (workdir / rel).is_dir():  # an absolute rel stays as it is
+            return f"{what} (.git/{name})"
     return None

@@ -4,6 +4,7 @@ projects that follow the team collection are redeployed (drift kept, signed HEAD
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -160,10 +161,18 @@ def test_nothing_to_follow_and_unregistered(tmp_path: Path, monkeypatch: pytest.
         assert none.returncode == 0, none
         assert "skillmeat project add DIR --follow team" in none.stdout
         ok("collection", "remove", "team")
-        unregistered = subprocess.run([str(BIN / "skillmeat-deploy")], cwd=bob.repo,
-                                      capture_output=True, text=True, check=False)
-        assert unregistered.returncode == 1 and unregistered.stderr.count("\n") == 1, unregistered
-        assert "hint: register it: `skillmeat init . --name team`" in unregistered.stderr
+        # an unregistered clone, in every stage: one line on how to register, and exit 0
+        for stage_env in ({}, {"PRE_COMMIT_IS_SQUASH_MERGE": "0"},
+                          {"PRE_COMMIT_CHECKOUT_TYPE": "1"}, {"PRE_COMMIT_REWRITE_COMMAND": "rebase"},
+                          {"PRE_COMMIT_REWRITE_COMMAND": "amend"}):
+            unregistered = subprocess.run([str(BIN / "skillmeat-deploy")], cwd=bob.repo,
+                                          capture_output=True, text=True, check=False,
+                                          env={**os.environ, **stage_env})
+            assert unregistered.returncode == 0 and unregistered.stderr == "", unregistered
+            assert unregistered.stdout == (
+                "skillmeat-deploy: this clone of collection 'team' is not registered, so no "
+                "project follows it: register it with `skillmeat init . --name team`, then "
+                "`skillmeat project add DIR --follow team`\n"), stage_env
 
 
 def test_require_signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pc_home: Path) -> None:
@@ -190,15 +199,15 @@ def test_require_signed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pc_home
             assert word in lines[0], out
         assert tree_state(bob.project) == before
 
-    with alice.user:  # an unsigned commit
+    with alice.user:  # an unsigned commit (git-setup --repo made signing the default here)
         (alice.repo / "README.md").write_text("unsigned\n")
         git("add", "README.md", cwd=alice.repo)
-        git("commit", "-qm", "unsigned", cwd=alice.repo)
+        git("commit", "--no-gpg-sign", "-qm", "unsigned", cwd=alice.repo)
         git("push", "-q", "origin", "main", cwd=alice.repo)
-    refused("unsigned commit")
+    refused("unsigned commit", "a merge you made", "a teammate's commit")
     # signed by Alice, whose key the same commit adds to the team's allowed_signers
     alice_signs(".skillmeat/allowed_signers", f"alice@example.com {alice.pub}\n")
-    refused("unknown key")
+    refused("unknown key", "skillmeat keys trust KEY")
     with bob.user:
         ok("keys", "trust", alice.pub, "--principal", "alice@example.com")
     alice_signs("README.md", "signed and trusted\n")

@@ -169,3 +169,33 @@ def test_require_signed(home: Home) -> None:
     home.trust.revoke(ALICE.public, "left the team")
     with pytest.raises(SignatureError, match="revoked"):
         team_deploy.check_signed(home, store)
+
+
+def test_clashes_are_left_out_and_a_moved_artifact_takes_its_path(team, home: Home) -> None:  # type: ignore[no-untyped-def]
+    store, project = team
+    team_deploy.redeploy(home, store, project)
+    agent = "---\nname: code-reviewer\ndescription: Reviews.\n---\n{}\n"
+    # moved into a plugin folder: same deployed file, new id; the old one is taken back first
+    os.remove(store.path / "agents/code-reviewer.md")
+    edit(store, "agents/review/code-reviewer.md", agent.format("moved"))
+    report = team_deploy.redeploy(home, store, project)
+    assert (report.removed, report.deployed) == (["agent/code-reviewer"], ["agent/review:code-reviewer"])
+    assert not report.drift and not report.clashes
+    assert "moved" in (project / ".claude/agents/code-reviewer.md").read_text()
+    # a second plugin ships the same name: it is left out, the deployed one is kept as it is
+    edit(store, "agents/other/code-reviewer.md", agent.format("other"))
+    edit(store, "commands/extra.md", "---\ndescription: Extra.\n---\nExtra.\n")
+    edit(store, "mcp/a/search.toml", 'transport = "stdio"\ncommand = "a"\n')
+    assert team_deploy.redeploy(home, store, project).mcp_written == ["search"]
+    edit(store, "mcp/b/search.toml", 'transport = "stdio"\ncommand = "b"\n')
+    report = team_deploy.redeploy(home, store, project)
+    assert report.clashes == [
+        "agent/other:code-reviewer: .claude/agents/code-reviewer.md already holds "
+        "agent/review:code-reviewer of this collection, so it was not deployed; keep one in the "
+        "collection (`skillmeat remove agent/other:code-reviewer`)",
+        "mcp/a:search and mcp/b:search: all would be 'search' in .mcp.json, so none of them was "
+        "deployed; keep one in the collection (`skillmeat remove mcp/b:search`)"]
+    assert report.deployed == [] and not report.drift and not report.mcp_removed
+    assert "moved" in (project / ".claude/agents/code-reviewer.md").read_text()
+    assert (project / ".claude/commands/extra.md").is_file()
+    assert _servers(project)["search"] == {"type": "stdio", "command": "a", "args": []}  # kept

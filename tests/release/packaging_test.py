@@ -36,13 +36,15 @@ RUNTIME_FILES = (
     "skillmeat/templates/githooks/pre-push",
     "skillmeat/templates/githooks/post-merge",
     "skillmeat/templates/githooks/post-checkout",
+    "skillmeat/templates/githooks/post-rewrite",
     "skillmeat/templates/team/pre-commit-config.yaml.j2",
     "skillmeat/templates/team/allowed_signers.j2",
     "skillmeat/templates/team/README.md.j2",
 )
 SDIST_FILES = ("pyproject.toml", "README.md", "CHANGELOG.md", "LICENSE", ".pre-commit-hooks.yaml",
                "mkdocs.yml", "docs/index.md", "docs/schemas", "tests/conftest.py", "examples",
-               "hooks/pre-push", "hooks/post-merge", "hooks/post-checkout")
+               "hooks/pre-push", "hooks/post-merge", "hooks/post-checkout",
+               "hooks/post-rewrite")
 # Files setuptools adds to every sdist.
 SDIST_GENERATED = re.compile(r"^(PKG-INFO|setup\.cfg|skillmeat\.egg-info/.*)$")
 # Prints the installed package's files, for comparing two installs.
@@ -172,7 +174,7 @@ def test_init_team_and_git_hooks_use_the_shipped_templates(wheel_user: User) -> 
         assert (team / made).is_file(), made
     assert "id: skillmeat-validate" in (team / ".pre-commit-config.yaml").read_text()
     wheel_user.ok("skillmeat", "hooks", "install", "--repo", str(team))
-    for hook in ("pre-push", "post-merge", "post-checkout"):
+    for hook in ("pre-push", "post-merge", "post-checkout", "post-rewrite"):
         script = team / ".git" / "hooks" / hook
         assert os.access(script, os.X_OK), hook
         text = script.read_text()

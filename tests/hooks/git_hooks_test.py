@@ -31,7 +31,8 @@ import json, os, subprocess, sys, types
 def _entry(name):
     def main(argv):
         env = {k: v for k, v in os.environ.items()
-               if k.startswith("PRE_COMMIT_") or k == "SKILLMEAT_HOOK_ACTIVE"}
+               if (k.startswith("PRE_COMMIT_") and k != "PRE_COMMIT_HOME")
+               or k == "SKILLMEAT_HOOK_ACTIVE"}
         with open(os.environ["FAKE_LOG"], "a") as fh:
             fh.write(json.dumps({"entry": name, "argv": list(argv), "env": env}) + "\\n")
         remote = os.environ.get("FAKE_PUSH_" + name.upper())

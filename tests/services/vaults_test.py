@@ -52,7 +52,9 @@ def test_server_stopped_mid_upload_leaves_the_vault_consistent(
         vaults.upload(home, vault, store, built, ALICE, TRUST)
     stopper.join()
     message = str(info.value)
-    assert "\n" not in message and "failed" in message and time.monotonic() - started < 60
+    # mid-upload ("upload ... failed") or, on a loaded machine, before it began ("cannot reach")
+    assert "\n" not in message and time.monotonic() - started < 60
+    assert "failed" in message or "cannot reach vault" in message, message
     s3_server.start()
     assert _feed_versions(vault) == ["1"]  # the feed never named the bundle that did not land
     dest = tmp_path / "fetched.skillmeat-pack"

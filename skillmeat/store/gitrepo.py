@@ -78,8 +78,8 @@ class GitRepo:
         """Who commits, resolved as git does: environment, repo config, global config, SkillMeat."""
         pygit2 = _pygit2()
         configs = self._configs()
-        name = os.environ.get("GIT_AUTHOR_NAME") or _config(configs, "user.name") or DEFAULT_AUTHOR[0]
-        email = (os.environ.get("GIT_AUTHOR_EMAIL") or _config(configs, "user.email")
+        name = os.environ.get("GIT_AUTHOR_NAME") or config_value(configs, "user.name") or DEFAULT_AUTHOR[0]
+        email = (os.environ.get("GIT_AUTHOR_EMAIL") or config_value(configs, "user.email")
                  or DEFAULT_AUTHOR[1])
         return pygit2.Signature(name, email, int(time.time()), _utc_offset())
 
@@ -193,7 +193,7 @@ class GitRepo:
         """Where a SHA-1 loose object may be written directly, or None when this repository
         keeps its objects elsewhere (a linked worktree) or names them otherwise (SHA-256)."""
         objects = Path(self.repo.path) / "objects"
-        fmt = _config([self.repo.config], "extensions.objectformat") or "sha1"
+        fmt = config_value([self.repo.config], "extensions.objectformat") or "sha1"
         return objects if objects.is_dir() and fmt.lower() == "sha1" else None
 
     def uncommit(self, commit: str, parent: str | None) -> None:
@@ -416,7 +416,8 @@ def _under(path: str, roots: set[str]) -> bool:
     return any("/".join(parts[:i]) in roots for i in range(1, len(parts) + 1))
 
 
-def _config(configs: list[Any], key: str) -> str | None:
+def config_value(configs: list[Any], key: str) -> str | None:
+    """The first set value of ``key`` in these pygit2 configs (repository, then global...)."""
     for config in configs:
         try:
             value = config[key]

@@ -20,6 +20,7 @@ from typing import Any
 
 from skillmeat.model.errors import BadInputError, ConfigError, SignatureError, SkillmeatError
 from skillmeat.model.sshkeys import PrivateKey
+from skillmeat.store.gitrepo import config_value
 
 PASSPHRASE_ENV = "SKILLMEAT_KEY_PASSPHRASE"
 Signer = Callable[[bytes], str]
@@ -31,14 +32,14 @@ def configured_signer(configs: list[Any], workdir: Path) -> Signer | None:
 
     The key is loaded here, before anything is committed: a missing file or an encrypted key
     without a passphrase is one clear error and no commit, never an unsigned commit."""
-    if (_get(configs, "commit.gpgsign") or "false").lower() not in _TRUE:
+    if (config_value(configs, "commit.gpgsign") or "false").lower() not in _TRUE:
         return None
-    if (_get(configs, "gpg.format") or "openpgp").lower() != "ssh":
+    if (config_value(configs, "gpg.format") or "openpgp").lower() != "ssh":
         return None
     where = "git config user.signingKey"
     hint = ("point it at a private key file: `skillmeat keys git-setup --repo .`, or stop "
             "signing here: `git config commit.gpgsign false`")
-    value = _get(configs, "user.signingkey")
+    value = config_value(configs, "user.signingkey")
     if not value:
         raise ConfigError(where, "commit.gpgsign is true but no signing key is set", hint=hint)
     if value.startswith(("key::", "ssh-")):
@@ -115,14 +116,3 @@ def _ssh_keygen(path: Path) -> Signer:
         return proc.stdout.decode("ascii")
 
     return sign
-
-
-def _get(configs: list[Any], key: str) -> str | None:
-    for config in configs:
-        try:
-            value = config[key]
-        except (KeyError, ValueError):
-            continue
-        if value:
-            return str(value)
-    return None

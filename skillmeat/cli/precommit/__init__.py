@@ -208,6 +208,18 @@ def pushed_by_git(argv_remote: Sequence[str]) -> Push | None:
     return push
 
 
+def start_push(name: str, git_args: Sequence[str]) -> tuple[Push | None, Home, CollectionStore] | None:
+    """What export and publish start from: the push, the home and this collection; None when
+    the push gives them nothing to do (the reason is said in one line)."""
+    push = pushed_by_git(git_args)
+    skip = push_skip(push)
+    if skip:
+        info(name, skip)
+        return None
+    h = home()
+    return push, h, team_collection(h)
+
+
 def signing_key(h: Home, name: str | None) -> PrivateKey:
     """The user's signing key; an encrypted one takes $SKILLMEAT_KEY_PASSPHRASE (no prompt:
     hooks run without a terminal)."""

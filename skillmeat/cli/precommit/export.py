@@ -17,14 +17,11 @@ from pathlib import Path
 
 from skillmeat.cli.precommit import (
     active,
-    home,
     info,
     parser,
-    push_skip,
-    pushed_by_git,
     run,
     signing_key,
-    team_collection,
+    start_push,
 )
 
 NAME = "export"
@@ -49,15 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _export(args: argparse.Namespace) -> int:
     from skillmeat.services import team_export, vaults
 
-    push = pushed_by_git(args.git_args)
-    skip = push_skip(push)
-    if skip:
-        info(NAME, skip)
+    started = start_push(NAME, args.git_args)
+    if started is None:
         return 0
+    push, h, store = started
     from skillmeat.cli.precommit.pushing import export_target
 
-    h = home()
-    store = team_collection(h)
     planned = team_export.plan(store, args.name, export_target(push, store.path))
     if not planned.artifacts:
         info(NAME, f"collection '{store.name}' has no artifacts yet: nothing to export")

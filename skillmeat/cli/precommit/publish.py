@@ -25,15 +25,12 @@ from pathlib import Path
 from skillmeat.cli.precommit import (
     Push,
     active,
-    home,
     info,
     parser,
-    push_skip,
-    pushed_by_git,
     repo_root,
     run,
     signing_key,
-    team_collection,
+    start_push,
 )
 from skillmeat.model.errors import NotFoundError
 
@@ -61,15 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _publish(args: argparse.Namespace) -> int:
     from skillmeat.services import marketplaces, team_export
 
-    push = pushed_by_git(args.git_args)
-    skip = push_skip(push)
-    if skip:
-        info(NAME, skip)
+    started = start_push(NAME, args.git_args)
+    if started is None:
         return 0
+    push, h, store = started
     from skillmeat.cli.precommit.pushing import publish_target
 
-    h = home()
-    store = team_collection(h)
     at, why = publish_target(push, store.path)
     if at is None and why:
         info(NAME, why)
